@@ -1,0 +1,90 @@
+"""The framework-free core of the AnyFast integrations: settings, wire models, clients, errors.
+
+>>> from anyfast_core import AnyFastClient, ChatRequest
+>>> request = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}])
+>>> request.to_body()
+{'model': 'glm-5.2', 'messages': [{'role': 'user', 'content': 'Hi'}]}
+"""
+
+from anyfast_core._version import __version__
+from anyfast_core.accumulate import StreamAccumulator, StreamDelta, ToolCallFragment
+from anyfast_core.client import (
+    AnyFastClient,
+    AsyncAnyFastClient,
+    AsyncChatStream,
+    ChatStream,
+    raise_for_finish_reason,
+)
+from anyfast_core.errors import (
+    AnyFastError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ContentFilterError,
+    ContextWindowExceededError,
+    InvalidParameterError,
+    MalformedResponseError,
+    MissingAPIKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+    StreamError,
+    StreamEventError,
+    StreamInterruptedError,
+    UpstreamModelError,
+)
+from anyfast_core.settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL
+from anyfast_core.types import (
+    ChatCompletion,
+    ChatRequest,
+    ModelInfo,
+    ResponseMessage,
+    ToolCall,
+    Usage,
+)
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MODEL",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AnyFastClient",
+    "AnyFastError",
+    "AsyncAnyFastClient",
+    "AsyncChatStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatCompletion",
+    "ChatRequest",
+    "ChatStream",
+    "ContentFilterError",
+    "ContextWindowExceededError",
+    "InvalidParameterError",
+    "MalformedResponseError",
+    "MissingAPIKeyError",
+    "ModelInfo",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ResponseMessage",
+    "ServerError",
+    "StreamAccumulator",
+    "StreamDelta",
+    "StreamError",
+    "StreamEventError",
+    "StreamInterruptedError",
+    "ToolCall",
+    "ToolCallFragment",
+    "UpstreamModelError",
+    "Usage",
+    "__version__",
+    "raise_for_finish_reason",
+]

@@ -1,0 +1,201 @@
+"""The stream accumulator: one pure fold of chunks into the final message.
+
+Each chunk (a parsed JSON dict) goes through :meth:`StreamAccumulator.add`, which returns what is new
+in it as a :class:`StreamDelta` (or ``None`` when the chunk carries nothing to show, e.g. a role-only
+or usage-only chunk) and folds it into the running state. :meth:`StreamAccumulator.result` gives the
+whole answer as the same :class:`~anyfast_core.types.ChatCompletion` a non-streaming call returns, so
+adapters build their final message one way for both.
+
+Tolerated, as seen on the wire: ``role`` on every delta, stray ``"content": ""``, tool calls whole in
+one chunk or in fragments (the first with id and name, later ones with only ``index`` and a piece of
+``arguments``), a gateway that reuses an index for a second call with a new id, ``finish_reason``
+repeated on several chunks, and usage in the finish chunk or in a separate ``choices: []`` chunk.
+No pydantic validation per chunk: plain dict reads keep the hot path lean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from anyfast_core.types import (
+    ChatCompletion,
+    Choice,
+    FunctionCall,
+    ResponseMessage,
+    ToolCall,
+    Usage,
+)
+
+
+@dataclass(slots=True)
+class ToolCallFragment:
+    """A piece of one tool call. ``index`` is the call's position in the final message; ``id`` and
+    ``name`` come with the first piece only; ``arguments`` pieces concatenate to the JSON string."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(slots=True)
+class StreamDelta:
+    """What one chunk adds: answer text, reasoning text, tool-call fragments."""
+
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallFragment] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _ToolCallState:
+    id: str = ""
+    name: str = ""
+    type: str = "function"
+    arguments: list[str] = field(default_factory=list)
+
+
+class _Text:
+    """Growing text with amortised O(1) appends and a cached join for cumulative reads."""
+
+    __slots__ = ("_joined", "_parts")
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._joined = ""
+
+    def append(self, piece: str) -> None:
+        self._parts.append(piece)
+
+    def __str__(self) -> str:
+        if self._parts:
+            self._joined += "".join(self._parts)
+            self._parts = []
+        return self._joined
+
+    def __bool__(self) -> bool:
+        return bool(self._parts or self._joined)
+
+
+class StreamAccumulator:
+    """Folds chunks into one answer; see the module docstring.
+
+    >>> acc = StreamAccumulator()
+    >>> acc.add({"choices": [{"delta": {"reasoning_content": "Hm."}}]})
+    StreamDelta(content='', reasoning='Hm.', tool_calls=[])
+    >>> _ = acc.add({"choices": [{"delta": {"content": "Hi"}, "finish_reason": "stop"}]})
+    >>> acc.result().message.content, acc.result().finish_reason
+    ('Hi', 'stop')
+    """
+
+    def __init__(self) -> None:
+        self._content = _Text()
+        self._reasoning = _Text()
+        self._tool_calls: list[_ToolCallState] = []
+        self._slot_by_index: dict[int, int] = {}
+        self.id = ""
+        self.model: str | None = None
+        self.created: int | None = None
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.chunks = 0
+
+    @property
+    def content(self) -> str:
+        """The answer text so far."""
+        return str(self._content)
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning text so far."""
+        return str(self._reasoning)
+
+    def add(self, chunk: dict[str, Any]) -> StreamDelta | None:
+        """Fold one parsed chunk in; return what it adds, or ``None`` if it adds no text or call."""
+        self.chunks += 1
+        if not self.id:
+            self.id = chunk.get("id") or ""
+            self.model = chunk.get("model")
+            self.created = chunk.get("created")
+        usage = chunk.get("usage")
+        if usage:
+            self.usage = Usage.model_validate(usage)
+        choices = chunk.get("choices")
+        if not choices:
+            return None
+        choice = choices[0]
+        finish_reason = choice.get("finish_reason")
+        if finish_reason:
+            self.finish_reason = finish_reason
+        delta = choice.get("delta")
+        if not delta:
+            return None
+        content = delta.get("content") or ""
+        reasoning = delta.get("reasoning_content") or ""
+        raw_calls = delta.get("tool_calls")
+        if content:
+            self._content.append(content)
+        if reasoning:
+            self._reasoning.append(reasoning)
+        fragments = [self._fold_tool_call(raw, i) for i, raw in enumerate(raw_calls)] if raw_calls else []
+        if not (content or reasoning or fragments):
+            return None
+        return StreamDelta(content, reasoning, fragments)
+
+    def _fold_tool_call(self, raw: dict[str, Any], position: int) -> ToolCallFragment:
+        index = raw.get("index")
+        if not isinstance(index, int):
+            index = position
+        call_id = raw.get("id") or None
+        function = raw.get("function") or {}
+        name = function.get("name") or None
+        arguments = function.get("arguments") or ""
+        if not isinstance(arguments, str):  # an object instead of a JSON string
+            arguments = FunctionCall(arguments=arguments).arguments
+        slot = self._slot_by_index.get(index)
+        if slot is None or (call_id and self._tool_calls[slot].id and self._tool_calls[slot].id != call_id):
+            # A new call, or a gateway reusing an index for another call: give it its own slot.
+            slot = self._slot_by_index[index] = len(self._tool_calls)
+            self._tool_calls.append(_ToolCallState())
+        state = self._tool_calls[slot]
+        if call_id:
+            state.id = call_id
+        if name:
+            state.name = name
+        if raw.get("type"):
+            state.type = raw["type"]
+        if arguments:
+            state.arguments.append(arguments)
+        return ToolCallFragment(slot, call_id, name, arguments)
+
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls so far, arguments joined (possibly still partial JSON mid-stream)."""
+        return [
+            ToolCall.model_construct(
+                id=state.id,
+                type=state.type,
+                index=slot,
+                function=FunctionCall.model_construct(name=state.name, arguments="".join(state.arguments)),
+            )
+            for slot, state in enumerate(self._tool_calls)
+        ]
+
+    def result(self) -> ChatCompletion:
+        """The whole answer, shaped like a non-streaming response."""
+        message = ResponseMessage.model_construct(
+            role="assistant",
+            content=self.content,
+            reasoning_content=self.reasoning or None,
+            tool_calls=self.tool_calls() or None,
+        )
+        choice = Choice.model_construct(index=0, message=message, finish_reason=self.finish_reason)
+        return ChatCompletion.model_construct(
+            id=self.id,
+            object="chat.completion",
+            created=self.created,
+            model=self.model,
+            choices=[choice],
+            usage=self.usage,
+            request_id=None,
+        )

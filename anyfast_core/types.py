@@ -1,0 +1,344 @@
+"""Wire models: the request with its documented ranges, and tolerant response models.
+
+The request is validated once, before anything is sent; every violation becomes an
+:class:`~anyfast_core.errors.InvalidParameterError` naming the field, the value and what is allowed.
+Responses are parsed leniently: unknown fields are kept, optional fields may be missing, and finish
+reasons are plain strings so new ones pass through.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from anyfast_core.errors import InvalidParameterError
+
+ReasoningEffort = Literal["max", "xhigh", "high", "medium", "low", "minimal", "none"]
+REASONING_EFFORTS: tuple[str, ...] = ("max", "xhigh", "high", "medium", "low", "minimal", "none")
+MAX_TOKENS_LIMIT = 131072
+MESSAGE_ROLES = frozenset({"system", "user", "assistant", "tool"})
+TOOL_CHOICE_MODES = ("auto", "none", "required")
+
+FINISH_REASONS = ("stop", "tool_calls", "length", "sensitive", "network_error", "model_context_window_exceeded")
+"""Documented finish reasons; others are passed through as they come."""
+
+# What each constrained field allows, quoted in every error message about it.
+ALLOWED: dict[str, str] = {
+    "model": "a non-empty model id such as 'glm-5.2'",
+    "messages": "a non-empty list of {'role': 'system'|'user'|'assistant'|'tool', ...} dicts",
+    "thinking": "{'type': 'enabled'|'disabled', 'clear_thinking': bool}",
+    "reasoning_effort": "one of " + ", ".join(REASONING_EFFORTS),
+    "max_tokens": f"an integer with 1 <= max_tokens <= {MAX_TOKENS_LIMIT}",
+    "temperature": "a finite number with 0 <= temperature <= 1",
+    "top_p": "a finite number with 0.01 <= top_p <= 1",
+    "stream": "a bool",
+    "tools": "a list of {'type': 'function', 'function': {'name', 'description', 'parameters'}}",
+    "tool_choice": "'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}",
+    "response_format": "{'type': 'text'} or {'type': 'json_object'} (AnyFast has no json_schema)",
+    "stop": "a non-empty string or a list of non-empty strings",
+    "tool_stream": "a bool (only with stream=True)",
+    "stream_options": "{'include_usage': bool}",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Thinking(_Strict):
+    """``{"type": "enabled"|"disabled", "clear_thinking": bool}``; ``clear_thinking=False`` preserves thinking."""
+
+    type: Literal["enabled", "disabled"] = "enabled"
+    clear_thinking: bool | None = None
+
+
+class FunctionDefinition(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+    @field_validator("parameters")
+    @classmethod
+    def _json_serialisable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"the parameters schema is not JSON-serialisable ({exc})") from None
+        return value
+
+
+class Tool(BaseModel):
+    """A function tool; other tool types (e.g. MCP) pass through with their own fields."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    type: str = "function"
+    function: FunctionDefinition | None = None
+
+    @model_validator(mode="after")
+    def _function_needs_definition(self) -> Tool:
+        if self.type == "function" and self.function is None:
+            raise ValueError("a 'function' tool needs a 'function' definition")
+        return self
+
+
+class NamedToolChoice(_Strict):
+    type: Literal["function"] = "function"
+    function: _ToolChoiceFunction
+
+
+class _ToolChoiceFunction(_Strict):
+    name: Annotated[str, Field(min_length=1)]
+
+
+NamedToolChoice.model_rebuild()
+
+
+class ResponseFormat(_Strict):
+    type: Literal["text", "json_object"]
+
+
+class StreamOptions(_Strict):
+    include_usage: bool = True
+
+
+class ChatRequest(BaseModel):
+    """One ``POST /chat/completions`` body. Documented fields are typed and range-checked; anything
+    else goes in ``extra_body`` and is sent as given, merged at the top level.
+
+    Build it with :meth:`create`, which turns validation failures into clear ``ValueError``\\ s::
+
+        request = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}])
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Annotated[str, Field(min_length=1, strict=True)]
+    messages: Annotated[list[dict[str, Any]], Field(min_length=1)]
+    thinking: Thinking | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    max_tokens: Annotated[int, Field(ge=1, le=MAX_TOKENS_LIMIT, strict=True)] | None = None
+    temperature: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    top_p: Annotated[float, Field(ge=0.01, le=1, allow_inf_nan=False)] | None = None
+    stream: Annotated[bool, Field(strict=True)] | None = None
+    tools: list[Tool] | None = None
+    tool_choice: Literal["auto", "none", "required"] | NamedToolChoice | None = None
+    response_format: ResponseFormat | None = None
+    stop: Annotated[str, Field(min_length=1, strict=True)] | list[Annotated[str, Field(min_length=1, strict=True)]] | None = None
+    tool_stream: Annotated[bool, Field(strict=True)] | None = None
+    stream_options: StreamOptions | None = None
+    extra_body: dict[str, Any] | None = None
+
+    @field_validator("temperature", "top_p", mode="before")
+    @classmethod
+    def _number_not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool) or (value is not None and not isinstance(value, (int, float))):
+            raise ValueError("Input should be a number")
+        return value
+
+    @field_validator("messages")
+    @classmethod
+    def _check_messages(cls, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, message in enumerate(messages):
+            check_message(message, i)
+        return messages
+
+    @field_validator("response_format", mode="before")
+    @classmethod
+    def _no_json_schema(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("type") == "json_schema":
+            raise ValueError(
+                "response_format type 'json_schema' is not supported by AnyFast; use {'type': 'json_object'} "
+                "and describe the schema in the prompt (the adapters' structured output does this for you)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> ChatRequest:
+        if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
+            raise _field_error("tool_choice", self.tool_choice, "a tool_choice needs tools to choose from")
+        if isinstance(self.tool_choice, NamedToolChoice) and self.tools:
+            wanted = self.tool_choice.function.name
+            names = [t.function.name for t in self.tools if t.function is not None]
+            if wanted not in names:
+                raise _field_error("tool_choice", wanted, f"names no bound tool; bound tools: {names}")
+        if self.extra_body:
+            clash = sorted(set(self.extra_body) & set(type(self).model_fields))
+            if clash:
+                raise _field_error(
+                    "extra_body", clash, "sets documented fields; pass them as parameters instead"
+                )
+        return self
+
+    @classmethod
+    def create(cls, **fields: Any) -> ChatRequest:
+        """Validate ``fields`` into a request, raising :class:`InvalidParameterError` on any violation."""
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            raise invalid_parameter_error(exc) from None
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body: documented fields that are set, in declaration order, then ``extra_body``."""
+        body = self.model_dump(exclude_none=True, exclude={"extra_body"})
+        if self.extra_body:
+            body.update(self.extra_body)
+        return body
+
+
+class _FieldError(ValueError):
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.value, self.reason = field, value, reason
+
+
+def _field_error(field: str, value: Any, reason: str) -> _FieldError:
+    return _FieldError(field, value, reason)
+
+
+def check_message(message: Any, index: int = 0) -> None:
+    """Check the shape of one wire message: a role the API knows and the keys that role needs."""
+    where = f"messages[{index}]"
+    if not isinstance(message, dict):
+        raise ValueError(f"{where} must be a dict, got {type(message).__name__}")
+    role = message.get("role")
+    if role not in MESSAGE_ROLES:
+        raise ValueError(f"{where} has role {role!r}; allowed roles: {', '.join(sorted(MESSAGE_ROLES))}")
+    if role == "tool" and not message.get("tool_call_id"):
+        raise ValueError(f"{where} is a tool message without 'tool_call_id'")
+    content = message.get("content")
+    if content is None and role != "assistant":
+        raise ValueError(f"{where} ({role}) has no content")
+    if role == "assistant" and content is None and not message.get("tool_calls"):
+        raise ValueError(f"{where} (assistant) has neither content nor tool_calls")
+    if isinstance(content, float) and not math.isfinite(content):
+        raise ValueError(f"{where} content is not a string")
+
+
+def invalid_parameter_error(exc: ValidationError) -> InvalidParameterError:
+    """One readable error for all of a request's violations: field, value given, what is allowed."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = err.get("loc", ())
+        field = str(loc[0]) if loc else "request"
+        ctx_error = err.get("ctx", {}).get("error")
+        if isinstance(ctx_error, _FieldError):
+            lines.append(f"{ctx_error.field}={ctx_error.value!r}: {ctx_error.reason}")
+            continue
+        path = ".".join(str(p) for p in loc) or "request"
+        value = err.get("input")
+        allowed = ALLOWED.get(field)
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{path}: unknown field; pass provider-specific fields in extra_body")
+            continue
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        shown = _short_repr(value)
+        lines.append(f"{path}={shown}: {message}" + (f"; allowed: {allowed}" if allowed else ""))
+    return InvalidParameterError("Invalid AnyFast request: " + " | ".join(dict.fromkeys(lines)))
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FunctionCall(_Lenient):
+    name: str = ""
+    arguments: str = ""
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _arguments_as_text(cls, value: Any) -> Any:
+        # Some gateways send arguments as an object rather than a JSON string.
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+class ToolCall(_Lenient):
+    id: str = ""
+    type: str = "function"
+    index: int | None = None
+    function: FunctionCall = Field(default_factory=FunctionCall)
+
+
+class ResponseMessage(_Lenient):
+    role: str = "assistant"
+    content: str | None = None
+    reasoning_content: str | None = None
+    tool_calls: list[ToolCall] | None = None
+
+
+class Choice(_Lenient):
+    index: int = 0
+    message: ResponseMessage = Field(default_factory=ResponseMessage)
+    finish_reason: str | None = None
+
+
+class PromptTokensDetails(_Lenient):
+    cached_tokens: int | None = None
+
+
+class CompletionTokensDetails(_Lenient):
+    reasoning_tokens: int | None = None
+
+
+class Usage(_Lenient):
+    """Token counts; ``completion_tokens`` includes reasoning tokens."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+    @property
+    def cached_tokens(self) -> int | None:
+        details = self.prompt_tokens_details
+        return details.cached_tokens if details is not None else None
+
+    @property
+    def reasoning_tokens(self) -> int | None:
+        details = self.completion_tokens_details
+        return details.reasoning_tokens if details is not None else None
+
+
+class ChatCompletion(_Lenient):
+    """A whole answer, parsed from a non-streaming response or folded from a stream."""
+
+    id: str = ""
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    usage: Usage | None = None
+    request_id: str | None = None
+
+    @property
+    def message(self) -> ResponseMessage:
+        """The first choice's message (the API returns one choice)."""
+        return self.choices[0].message if self.choices else ResponseMessage()
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.choices[0].finish_reason if self.choices else None
+
+
+class ModelInfo(_Lenient):
+    id: str
+    object: str | None = "model"
+    created: int | None = None
+    owned_by: str | None = None
