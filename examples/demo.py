@@ -1,0 +1,282 @@
+"""GLM-5.2 on AnyFast in LangChain, LangGraph and LlamaIndex, in one run.
+
+    pip install -e ".[demo]" && python examples/demo.py
+
+With ``ANYFAST_API_KEY`` set the demo talks to the live API; without it (or with ``--offline``) it
+starts the built-in emulator, a local stand-in that speaks the same wire protocol with scripted
+answers. A banner says which. In order:
+
+1. a LangChain chain (prompt | ChatAnyFast | StrOutputParser) streaming its answer, reasoning shown live;
+2. a LangGraph ReAct agent with a calculator and a price list, printing each tool call as it happens;
+3. a LlamaIndex RAG pipeline (BM25, no embeddings, no download) over the bundled Kestrel docs, with sources;
+4. structured output into a pydantic model, in LangChain and in LlamaIndex;
+
+then a summary of requests, tokens and time, as the server reported them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+sys.path.insert(0, str(Path(__file__).parent))  # the examples' helper modules sit beside this file
+
+from _backend import Backend, anyfast_backend
+from _meter import UsageMeter
+from _terminal import Terminal
+from _tools import DATA, calculator, price_lookup
+
+from anyfast_core import (
+    API_KEY_ENV,
+    DEFAULT_MODEL,
+    AnyFastError,
+    APIConnectionError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from anyfast_core.types import REASONING_EFFORTS
+
+
+class BikeSpec(BaseModel):
+    """The key figures of an e-bike."""
+
+    model: str = Field(description="The bike's model name")
+    battery_wh: int = Field(description="Battery capacity in watt-hours")
+    torque_nm: int = Field(description="Motor torque in newton-metres")
+    weight_kg: float = Field(description="Weight in kilograms")
+
+
+SPEC_TEXT = (
+    "The Kestrel K2 is our all-rounder: a 630 Wh battery, a mid-drive motor with 85 Nm of torque, "
+    "11 speeds, and it weighs 25.5 kg."
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python examples/demo.py",
+        description=(
+            "GLM-5.2 on AnyFast in LangChain, LangGraph and LlamaIndex. Uses the live API when "
+            f"{API_KEY_ENV} is set, otherwise the built-in emulator (no key, no network)."
+        ),
+    )
+    parser.add_argument("--offline", action="store_true", help="use the built-in emulator even if a key is set")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default: {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--effort",
+        choices=REASONING_EFFORTS,
+        default="high",
+        help="reasoning effort (default: high; 'none' answers without thinking)",
+    )
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------------------- 1. LangChain
+
+
+def chain_demo(term: Terminal, chat: Any) -> None:
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+
+    prompt = ChatPromptTemplate.from_messages(
+        [
+            ("system", "You are a cycling expert. Answer in three short sentences."),
+            ("human", "{question}"),
+        ]
+    )
+    chain = prompt | chat | StrOutputParser()
+    question = "Why does a mid-drive e-bike motor climb hills better than a hub motor?"
+    term.note(f"chain: prompt | ChatAnyFast | StrOutputParser, streamed\nquestion: {question}")
+
+    async def run() -> None:
+        # astream_events shows every step of the chain: the model's chunks carry the reasoning,
+        # the parser's chunks are the answer text.
+        async for event in chain.astream_events({"question": question}, version="v2"):
+            if event["event"] == "on_chat_model_stream":
+                term.stream("reasoning", event["data"]["chunk"].additional_kwargs.get("reasoning_content", ""))
+            elif event["event"] == "on_parser_stream":
+                term.stream("answer", event["data"]["chunk"])
+
+    asyncio.run(run())
+    term.end_stream()
+
+
+# --------------------------------------------------------------------------- 2. LangGraph
+
+
+def agent_demo(term: Terminal, chat: Any) -> None:
+    from langchain_core.messages import AIMessage, ToolMessage
+    from langchain_core.tools import tool
+
+    with warnings.catch_warnings():
+        # create_react_agent now lives in the `langchain` package as create_agent; the prebuilt one
+        # works the same and needs nothing beyond langgraph.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from langgraph.prebuilt import create_react_agent
+
+        agent = create_react_agent(chat, [tool(price_lookup), tool(calculator)])
+
+    question = "What do 3 Kestrel K2 bikes cost including 21% VAT?"
+    term.note(f"agent: LangGraph create_react_agent with tools price_lookup and calculator\nquestion: {question}")
+    for update in agent.stream({"messages": [("user", question)]}, stream_mode="updates"):
+        for node in update.values():
+            for message in node.get("messages", []):
+                if isinstance(message, ToolMessage):
+                    term.step("result", f"{message.name} -> {message.content}", style="green")
+                elif isinstance(message, AIMessage):
+                    reasoning = message.additional_kwargs.get("reasoning_content", "")
+                    if reasoning:
+                        term.step("thinking", _one_line(reasoning), style="yellow")
+                    for call in message.tool_calls:
+                        term.step("call", f"{call['name']}({_args(call['args'])})")
+                    if not message.tool_calls:
+                        term.stream("answer", str(message.content))
+    term.end_stream()
+
+
+# --------------------------------------------------------------------------- 3. LlamaIndex RAG
+
+
+def rag_demo(term: Terminal, llm: Any) -> None:
+    from llama_index.core import SimpleDirectoryReader
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.query_engine import RetrieverQueryEngine
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    documents = SimpleDirectoryReader(str(DATA / "kestrel-docs")).load_data()
+    nodes = SentenceSplitter(chunk_size=256, chunk_overlap=20).get_nodes_from_documents(documents)
+    retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=2)
+    engine = RetrieverQueryEngine.from_args(retriever, llm=llm)
+
+    question = "How long does the K2 battery take to charge to 80%?"
+    term.note(f"RAG: {len(documents)} docs in {len(nodes)} chunks, BM25 top 2\nquestion: {question}")
+    response = engine.query(question)
+    for source in response.source_nodes:
+        term.step("source", f"{source.node.metadata.get('file_name')} (BM25 score {source.score:.2f})", style="blue")
+    term.stream("answer", str(response).strip())
+    term.end_stream()
+
+
+# --------------------------------------------------------------------------- 4. structured output
+
+
+def structured_demo(term: Terminal, chat: Any, llm: Any) -> None:
+    from llama_index.core.prompts import PromptTemplate
+
+    term.note(f"text: {SPEC_TEXT}")
+    spec = chat.with_structured_output(BikeSpec).invoke(f"Extract the bike's key figures from this text: {SPEC_TEXT}")
+    term.step("LangChain", repr(spec), style="cyan")
+
+    spec = llm.structured_predict(
+        BikeSpec, PromptTemplate("Extract the bike's key figures from this text: {text}"), text=SPEC_TEXT
+    )
+    term.step("LlamaIndex", repr(spec), style="cyan")
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    term = Terminal()
+    started = time.perf_counter()
+    meter = UsageMeter()
+    try:
+        with anyfast_backend(offline=args.offline) as backend:
+            _banner(term, backend, args)
+            from langchain_anyfast import ChatAnyFast
+            from llama_index_anyfast import AnyFast
+
+            chat = ChatAnyFast(
+                model=args.model,
+                reasoning_effort=args.effort,
+                http_client=meter.client(),
+                http_async_client=meter.async_client(),
+            )
+            llm = AnyFast(
+                model=args.model,
+                reasoning_effort=args.effort,
+                http_client=meter.client(),
+                async_http_client=meter.async_client(),
+            )
+            term.section(1, "LangChain: a streaming chain, reasoning shown live")
+            chain_demo(term, chat)
+            term.section(2, "LangGraph: a ReAct agent with two tools")
+            agent_demo(term, chat)
+            term.section(3, "LlamaIndex: RAG over the bundled Kestrel docs (BM25)")
+            rag_demo(term, llm)
+            term.section(4, "Structured output into a pydantic model")
+            structured_demo(term, chat, llm)
+    except AuthenticationError as exc:
+        term.error(f"AnyFast rejected the API key: {exc.message}", _offline_hint())
+        return 2
+    except APIConnectionError as exc:
+        term.error(f"Could not reach AnyFast: {exc.message}", _offline_hint())
+        return 3
+    except (PermissionDeniedError, NotFoundError) as exc:
+        term.error(f"{exc.message} (is --model {args.model!r} available to your key?)", _offline_hint())
+        return 4
+    except AnyFastError as exc:
+        term.error(f"{type(exc).__name__}: {exc.message}", _offline_hint())
+        return 1
+    except KeyboardInterrupt:
+        term.error("Interrupted.")
+        return 130
+
+    _summary(term, meter, time.perf_counter() - started)
+    return 0
+
+
+def _banner(term: Terminal, backend: Backend, args: argparse.Namespace) -> None:
+    if backend.live:
+        title, warn = "LIVE: GLM on the AnyFast API", False
+        lines = [backend.describe(), f"model {args.model}, reasoning effort {args.effort}"]
+    else:
+        title, warn = "OFFLINE: built-in emulator", True
+        lines = [
+            backend.describe(),
+            "Answers are scripted by the emulator, not written by GLM.",
+            f"Set {API_KEY_ENV} to run against the live API.",
+        ]
+    term.banner(title, lines, warn=warn)
+
+
+def _summary(term: Terminal, meter: UsageMeter, seconds: float) -> None:
+    totals = meter.totals
+    reasoning = "not reported" if totals.reasoning_tokens is None else f"{totals.reasoning_tokens:,}"
+    term.table(
+        "Summary (as reported by the server)",
+        [
+            ("requests made", f"{totals.requests:,}"),
+            ("tokens in", f"{totals.prompt_tokens:,}"),
+            ("  of which cached", f"{totals.cached_tokens:,}"),
+            ("tokens out", f"{totals.completion_tokens:,}"),
+            ("  of which reasoning", reasoning),
+            ("wall time", f"{seconds:.1f} s"),
+        ],
+    )
+
+
+def _offline_hint() -> str:
+    return "Run `python examples/demo.py --offline` to see the demo on the built-in emulator."
+
+
+def _one_line(text: str, limit: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _args(args: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in args.items())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
