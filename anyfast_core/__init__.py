@@ -37,6 +37,7 @@ from anyfast_core.errors import (
     StreamInterruptedError,
     UpstreamModelError,
 )
+from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL
 from anyfast_core.types import (
     ChatCompletion,
@@ -75,6 +76,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "ResponseMessage",
+    "RetryPolicy",
     "ServerError",
     "StreamAccumulator",
     "StreamDelta",

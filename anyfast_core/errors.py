@@ -21,13 +21,19 @@ Adapters map them onto their framework's types; the core keeps them plain::
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 from collections.abc import Mapping
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 CONTEXT_OVERFLOW_CODES = frozenset({"1210"})
 CONTENT_FILTER_CODES = frozenset({"1301"})
 QUOTA_CODES = frozenset({"1113", "1308"})
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+"""Statuses worth another try, unless the error code says otherwise (e.g. 429 with a quota code)."""
 
 _REQUEST_ID_IN_MESSAGE = re.compile(r"\(request id: ([^)]+)\)")
 
@@ -100,7 +106,12 @@ class StreamInterruptedError(StreamError):
 
 
 class APIStatusError(AnyFastError):
-    """The server answered with an error status (or an error body under 200)."""
+    """The server answered with an error status (or an error body under 200).
+
+    ``retry_after`` is the wait in seconds the server asked for (``Retry-After``), if it asked.
+    """
+
+    retry_after: float | None = None
 
 
 class BadRequestError(APIStatusError):
@@ -160,7 +171,6 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     422: BadRequestError,
-    429: RateLimitError,
 }
 
 
@@ -195,20 +205,56 @@ def error_from_response(
     """Build the typed error for an error response; the class follows the status, refined by code."""
     error = parse_error_body(body)
     code = _code(error.get("code"))
-    message = str(error.get("message") or f"HTTP {status_code} with no error message")
+    message = str(error.get("message") or error.get("detail") or f"HTTP {status_code} with no error message")
     request_id = _request_id(error, message, headers)
     cls = error_class(status_code, code)
     if cls is AuthenticationError:
         message = f"{message} Check the key passed as api_key or set in ANYFAST_API_KEY."
     elif cls is QuotaExceededError:
         message = f"{message} (insufficient balance or usage cap: retrying will not help)"
-    return cls(
+    result = cls(
         message,
         status_code=status_code,
         code=code,
         type=_str(error.get("type")),
         request_id=request_id,
     )
+    # The status says whether another try may help; a code that names a lasting condition (quota,
+    # context overflow, content filter) overrides it, as does a status that is an error but not a
+    # passing one (501 Not Implemented will not start working in a second).
+    result.is_retryable = status_code in RETRYABLE_STATUS and cls in (APIStatusError, RateLimitError, ServerError)
+    if headers is not None:
+        result.retry_after = retry_after_seconds(headers)
+    return result
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date) in seconds; ``None`` if absent
+    or unreadable.
+
+    >>> retry_after_seconds({"retry-after": "2"})
+    2.0
+    """
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are always UTC
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def error_class(status_code: int, code: str | None) -> type[APIStatusError]:
@@ -221,6 +267,8 @@ def error_class(status_code: int, code: str | None) -> type[APIStatusError]:
         return QuotaExceededError
     if status_code >= 500:
         return ServerError
+    if status_code == 429:
+        return RateLimitError
     return _BY_STATUS.get(status_code, APIStatusError)
 
 
@@ -232,9 +280,7 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _request_id(
-    error: Mapping[str, Any], message: str, headers: Mapping[str, str] | None
-) -> str | None:
+def _request_id(error: Mapping[str, Any], message: str, headers: Mapping[str, str] | None) -> str | None:
     if isinstance(error.get("request_id"), str):
         return str(error["request_id"])
     if headers is not None:

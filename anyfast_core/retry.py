@@ -10,21 +10,18 @@ stream once data has flowed.
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
-from anyfast_core.errors import AnyFastError, APIStatusError
+from anyfast_core.errors import RETRYABLE_STATUS, AnyFastError, APIStatusError, retry_after_seconds
 
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+__all__ = ["RETRYABLE_STATUS", "RetryPolicy", "retry_after_seconds"]
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How many times to retry and how to space the attempts.
 
-    >>> RetryPolicy(max_retries=2).delay(0, {"retry-after": "3"})
+    >>> RetryPolicy(max_retries=2).delay(0, retry_after=3.0)
     3.0
     """
 
@@ -32,7 +29,8 @@ class RetryPolicy:
     initial_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 60.0
-    """A ``Retry-After`` longer than this is not waited for; the backoff applies instead."""
+    """A ``Retry-After`` longer than this is not waited for: the error is raised at once, since
+    retrying sooner than the server asked would only fail again."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_retries, int) or isinstance(self.max_retries, bool) or self.max_retries < 0:
@@ -40,41 +38,18 @@ class RetryPolicy:
 
     def should_retry(self, error: AnyFastError, attempt: int) -> bool:
         """Whether ``error`` on attempt ``attempt`` (0-based) earns another try."""
-        if attempt >= self.max_retries:
+        # Each error knows whether it is passing (see errors.error_from_response and
+        # client.transport_error); the policy only bounds how often.
+        if attempt >= self.max_retries or not error.is_retryable:
             return False
-        if isinstance(error, APIStatusError):
-            return error.is_retryable or (
-                error.status_code in RETRYABLE_STATUS and error.status_code != 429
-            )
-        return error.is_retryable
+        retry_after = error.retry_after if isinstance(error, APIStatusError) else None
+        return retry_after is None or retry_after <= self.max_retry_after
 
-    def delay(self, attempt: int, headers: Mapping[str, str] | None = None) -> float:
-        """Seconds to wait before attempt ``attempt + 1``: the server's word if it gave a sane one,
-        else exponential backoff with jitter (so many clients do not retry in step)."""
-        server = retry_after_seconds(headers) if headers is not None else None
-        if server is not None and 0 <= server <= self.max_retry_after:
-            return server
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``: the server's ``Retry-After`` (see
+        :func:`retry_after_seconds`) if it gave one we wait for, else exponential backoff with
+        jitter (so many clients do not retry in step)."""
+        if retry_after is not None and 0 <= retry_after <= self.max_retry_after:
+            return retry_after
         backoff = min(self.initial_delay * 2**attempt, self.max_delay)
-        return backoff * (1 - 0.25 * random.random())  # noqa: S311 - jitter, not security
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date) in seconds; ``None`` if absent
-    or unreadable."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return float(millis) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+        return float(backoff * (1 - 0.25 * random.random()))  # noqa: S311 - jitter, not security

@@ -22,20 +22,24 @@ _warned_insecure: set[str] = set()
 def resolve_api_key(api_key: str | SecretStr | None = None) -> SecretStr | None:
     """The key given, else ``ANYFAST_API_KEY``, else ``None`` (an error only when a request needs it)."""
     if isinstance(api_key, SecretStr):
-        return api_key
-    if api_key:
-        return SecretStr(api_key)
-    env = os.environ.get(API_KEY_ENV)
-    return SecretStr(env) if env else None
+        api_key = api_key.get_secret_value()
+    # Keys pasted from files or shells often end in a newline: trim it rather than send a broken header.
+    key = (api_key or "").strip() or os.environ.get(API_KEY_ENV, "").strip()
+    return SecretStr(key) if key else None
 
 
 def require_api_key(api_key: SecretStr | None) -> str:
     """The key's plain value for the ``Authorization`` header, or a clear error naming the variable."""
-    if api_key is None or not api_key.get_secret_value():
+    key = api_key.get_secret_value() if api_key is not None else ""
+    if not key:
+        raise MissingAPIKeyError(f"No AnyFast API key: pass api_key=... or set the {API_KEY_ENV} environment variable.")
+    if " " in key or not (key.isascii() and key.isprintable()):
+        # Checked here because httpx would otherwise fail with the header value, key included, in its message.
         raise MissingAPIKeyError(
-            f"No AnyFast API key: pass api_key=... or set the {API_KEY_ENV} environment variable."
+            f"The AnyFast API key contains whitespace, control or non-ASCII characters; check {API_KEY_ENV} "
+            "or the api_key argument (the key itself is not shown)."
         )
-    return api_key.get_secret_value()
+    return key
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
@@ -46,9 +50,7 @@ def resolve_base_url(base_url: str | None = None) -> str:
     url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"base_url={url!r} is not an http(s) URL; expected e.g. {DEFAULT_BASE_URL!r}."
-        )
+        raise ValueError(f"base_url={url!r} is not an http(s) URL; expected e.g. {DEFAULT_BASE_URL!r}.")
     if parts.scheme == "http" and not _is_loopback(parts.hostname) and url not in _warned_insecure:
         _warned_insecure.add(url)
         warnings.warn(

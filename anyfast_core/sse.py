@@ -7,8 +7,8 @@ sequence contains CR or LF), so nothing is decoded twice. The benchmark compares
 
 Per the SSE spec: lines end in CRLF, LF or CR; lines starting with ``:`` are comments (keep-alives);
 ``data:`` may be followed by one optional space; several ``data`` lines in one event are joined with
-LF; a blank line dispatches the event; fields other than ``data`` (``event``, ``id``, ``retry``) do
-not change the payload and are ignored.
+LF; a blank line dispatches the event (unless its data is empty); a leading BOM is dropped; fields
+other than ``data`` (``event``, ``id``, ``retry``) do not change the payload and are ignored.
 """
 
 from __future__ import annotations
@@ -28,21 +28,28 @@ class SSEDecoder:
     [b'[DONE]']
     """
 
-    __slots__ = ("_buffer", "_data", "_pending_cr")
+    __slots__ = ("_buffer", "_data", "_pending_cr", "_started")
 
     def __init__(self) -> None:
         self._buffer = b""
         self._data: list[bytes] = []
         self._pending_cr = False
+        self._started = False
 
     def feed(self, chunk: bytes) -> list[bytes]:
+        """The data payloads of the events that ``chunk`` completes, in order."""
+        if not chunk:
+            return []
         if self._pending_cr:
             # A CR ended the last chunk: if this one starts with LF, the pair was one line end.
             self._pending_cr = False
             if chunk.startswith(b"\n"):
                 chunk = chunk[1:]
-        if not chunk:
-            return []
+                if not chunk:
+                    return []
+        if not self._started:
+            self._started = True
+            chunk = chunk.removeprefix(b"\xef\xbb\xbf")  # the spec allows one leading BOM
         buffer = self._buffer + chunk if self._buffer else chunk
         if b"\r" in buffer:
             if buffer.endswith(b"\r"):
@@ -71,11 +78,15 @@ class SSEDecoder:
         for line in lines:
             if not line:
                 if data:
-                    events.append(data[0] if len(data) == 1 else b"\n".join(data))
+                    payload = data[0] if len(data) == 1 else b"\n".join(data)
+                    if payload:  # an event whose data is empty is not dispatched
+                        events.append(payload)
                     data = self._data = []
             elif line.startswith(b"data:"):
                 value = line[5:]
                 data.append(value[1:] if value.startswith(b" ") else value)
+            elif line == b"data":  # a field name alone has the empty value
+                data.append(b"")
             # Comments (":" keep-alives) and other fields carry nothing for a chat stream.
         return events
 

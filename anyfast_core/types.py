@@ -9,7 +9,6 @@ reasons are plain strings so new ones pass through.
 from __future__ import annotations
 
 import json
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -39,7 +38,7 @@ ALLOWED: dict[str, str] = {
     "tool_choice": "'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}",
     "response_format": "{'type': 'text'} or {'type': 'json_object'} (AnyFast has no json_schema)",
     "stop": "a non-empty string or a list of non-empty strings",
-    "tool_stream": "a bool (only with stream=True)",
+    "tool_stream": "a bool (it shapes streams; a whole answer has whole tool calls anyway)",
     "stream_options": "{'include_usage': bool}",
 }
 
@@ -130,7 +129,7 @@ class ChatRequest(BaseModel):
     tools: list[Tool] | None = None
     tool_choice: Literal["auto", "none", "required"] | NamedToolChoice | None = None
     response_format: ResponseFormat | None = None
-    stop: Annotated[str, Field(min_length=1, strict=True)] | list[Annotated[str, Field(min_length=1, strict=True)]] | None = None
+    stop: str | list[str] | None = None
     tool_stream: Annotated[bool, Field(strict=True)] | None = None
     stream_options: StreamOptions | None = None
     extra_body: dict[str, Any] | None = None
@@ -140,6 +139,17 @@ class ChatRequest(BaseModel):
     def _number_not_bool(cls, value: Any) -> Any:
         if isinstance(value, bool) or (value is not None and not isinstance(value, (int, float))):
             raise ValueError("Input should be a number")
+        return value
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _check_stop(cls, value: Any) -> Any:
+        # One clear message instead of one per member of the str | list union.
+        words = [value] if isinstance(value, str) else value
+        if value is not None and not (
+            isinstance(words, list) and words and all(isinstance(w, str) and w for w in words)
+        ):
+            raise ValueError("not a non-empty string or a non-empty list of non-empty strings")
         return value
 
     @field_validator("messages")
@@ -162,7 +172,8 @@ class ChatRequest(BaseModel):
     @model_validator(mode="after")
     def _cross_field(self) -> ChatRequest:
         if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
-            raise _field_error("tool_choice", self.tool_choice, "a tool_choice needs tools to choose from")
+            shown = self.tool_choice if isinstance(self.tool_choice, str) else self.tool_choice.model_dump()
+            raise _field_error("tool_choice", shown, "a tool_choice needs tools to choose from; pass tools=[...]")
         if isinstance(self.tool_choice, NamedToolChoice) and self.tools:
             wanted = self.tool_choice.function.name
             names = [t.function.name for t in self.tools if t.function is not None]
@@ -171,9 +182,7 @@ class ChatRequest(BaseModel):
         if self.extra_body:
             clash = sorted(set(self.extra_body) & set(type(self).model_fields))
             if clash:
-                raise _field_error(
-                    "extra_body", clash, "sets documented fields; pass them as parameters instead"
-                )
+                raise _field_error("extra_body", clash, "sets documented fields; pass them as parameters instead")
         return self
 
     @classmethod
@@ -203,22 +212,48 @@ def _field_error(field: str, value: Any, reason: str) -> _FieldError:
 
 
 def check_message(message: Any, index: int = 0) -> None:
-    """Check the shape of one wire message: a role the API knows and the keys that role needs."""
+    """Check the shape of one wire message: a role the API knows and the keys that role needs.
+
+    Raises ``ValueError`` naming the message (``messages[i]``) and what is wrong with it.
+    """
     where = f"messages[{index}]"
     if not isinstance(message, dict):
-        raise ValueError(f"{where} must be a dict, got {type(message).__name__}")
+        raise _field_error(where, message, "each message must be a dict with 'role' and 'content'")
     role = message.get("role")
     if role not in MESSAGE_ROLES:
-        raise ValueError(f"{where} has role {role!r}; allowed roles: {', '.join(sorted(MESSAGE_ROLES))}")
-    if role == "tool" and not message.get("tool_call_id"):
-        raise ValueError(f"{where} is a tool message without 'tool_call_id'")
+        raise _field_error(f"{where}.role", role, f"allowed roles: {', '.join(sorted(MESSAGE_ROLES))}")
     content = message.get("content")
+    if content is not None and not isinstance(content, (str, list)):
+        raise _field_error(f"{where}.content", content, "allowed: a string or a list of content parts")
+    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+        raise _field_error(
+            f"{where}.tool_call_id", message.get("tool_call_id"), "a tool message needs the id of the call it answers"
+        )
     if content is None and role != "assistant":
-        raise ValueError(f"{where} ({role}) has no content")
-    if role == "assistant" and content is None and not message.get("tool_calls"):
-        raise ValueError(f"{where} (assistant) has neither content nor tool_calls")
-    if isinstance(content, float) and not math.isfinite(content):
-        raise ValueError(f"{where} content is not a string")
+        raise _field_error(f"{where}.content", None, f"a {role} message needs content")
+    tool_calls = message.get("tool_calls")
+    if role == "assistant" and tool_calls is not None:
+        _check_tool_calls(tool_calls, where)
+    if role == "assistant" and content is None and not tool_calls:
+        raise _field_error(f"{where}.content", None, "an assistant message needs content or tool_calls")
+
+
+def _check_tool_calls(tool_calls: Any, where: str) -> None:
+    if not isinstance(tool_calls, list):
+        raise _field_error(f"{where}.tool_calls", tool_calls, "allowed: a list of tool calls")
+    for j, call in enumerate(tool_calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not (
+            isinstance(function, dict)
+            and isinstance(call.get("id"), str)
+            and isinstance(function.get("name"), str)
+            and isinstance(function.get("arguments"), str)
+        ):
+            raise _field_error(
+                f"{where}.tool_calls[{j}]",
+                call,
+                "allowed: {'id': str, 'type': 'function', 'function': {'name': str, 'arguments': JSON string}}",
+            )
 
 
 def invalid_parameter_error(exc: ValidationError) -> InvalidParameterError:
@@ -229,7 +264,7 @@ def invalid_parameter_error(exc: ValidationError) -> InvalidParameterError:
         field = str(loc[0]) if loc else "request"
         ctx_error = err.get("ctx", {}).get("error")
         if isinstance(ctx_error, _FieldError):
-            lines.append(f"{ctx_error.field}={ctx_error.value!r}: {ctx_error.reason}")
+            lines.append(f"{ctx_error.field}={_short_repr(ctx_error.value)}: {ctx_error.reason}")
             continue
         path = ".".join(str(p) for p in loc) or "request"
         value = err.get("input")

@@ -1,0 +1,245 @@
+"""Streaming answers: :class:`ChatStream` and its async twin over one shared, I/O-free state.
+
+A stream is finished only by ``data: [DONE]``. Whatever else ends it (the connection closing, a
+timeout, an error event, a line that is not JSON) raises a :class:`~anyfast_core.errors.StreamError`
+or the matching timeout/malformed error, with what had arrived attached as ``error.partial``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from anyfast_core.accumulate import StreamAccumulator, StreamDelta
+from anyfast_core.errors import AnyFastError, MalformedResponseError, StreamInterruptedError
+from anyfast_core.sse import DONE, SSEDecoder
+from anyfast_core.types import ChatCompletion
+from anyfast_core.wire import (
+    completion_as_chunk,
+    parse_chunk,
+    parse_completion,
+    raise_for_finish_reason,
+    redact,
+    transport_error,
+)
+
+
+def is_json_response(response: httpx.Response) -> bool:
+    """Whether a stream request was answered with one JSON body instead of an event stream."""
+    return "json" in response.headers.get("content-type", "")
+
+
+class _StreamState:
+    """The non-I/O half of a stream: decode events, fold chunks, decide how it ended."""
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        timeout: httpx.Timeout,
+        raise_on_finish: bool,
+        api_key: SecretStr | None,
+    ) -> None:
+        self.response = response
+        self.timeout = timeout
+        self.decoder = SSEDecoder()
+        self.accumulator = StreamAccumulator()
+        self.done = False
+        self.started = False
+        self.raise_on_finish = raise_on_finish
+        self.api_key = api_key
+        self._completion: ChatCompletion | None = None
+
+    def start(self) -> None:
+        if self.started:
+            raise RuntimeError("A stream can be iterated only once; read .completion for the whole answer.")
+        self.started = True
+
+    def events(self, raw: bytes) -> Iterator[StreamDelta]:
+        for payload in self.decoder.feed(raw):
+            delta = self._event(payload)
+            if delta is not None:
+                yield delta
+
+    def _event(self, payload: bytes) -> StreamDelta | None:
+        if self.done:
+            return None
+        if payload == DONE:
+            self.done = True
+            return None
+        chunk = parse_chunk(payload)
+        try:
+            return self.accumulator.add(chunk)
+        except (AttributeError, TypeError, KeyError, IndexError, ValidationError) as exc:
+            raise MalformedResponseError(f"Malformed stream chunk ({exc}): {payload[:200]!r}") from None
+
+    def whole_body(self) -> Iterator[StreamDelta]:
+        """A server that ignored ``stream: true`` sent one JSON completion: play it as one chunk."""
+        completion = parse_completion(self.response)  # raises the typed error for an error body
+        delta = self.accumulator.add(completion_as_chunk(completion.model_dump()))
+        self.done = True
+        if delta is not None:
+            yield delta
+
+    def finish(self) -> None:
+        for payload in self.decoder.flush():
+            self._event(payload)
+        if not self.done:
+            raise StreamInterruptedError(
+                "The stream ended early: the connection closed before data: [DONE]; "
+                "the partial output is not a complete answer."
+            )
+        completion = self.accumulator.result()
+        completion.request_id = self.response.headers.get("x-request-id") or completion.id or None
+        self._completion = completion
+        if self.raise_on_finish:
+            raise_for_finish_reason(completion)
+
+    def failure(self, exc: Exception) -> AnyFastError:
+        """The error to raise for ``exc``, with the partial answer and request id attached."""
+        if isinstance(exc, httpx.HTTPError):
+            error = transport_error(exc, self.timeout)
+            if isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.TimeoutException):
+                error = StreamInterruptedError(
+                    f"The stream ended early: {type(exc).__name__}: {exc}; the partial output is not a complete answer."
+                )
+        elif isinstance(exc, AnyFastError):
+            error = exc
+        else:  # pragma: no cover - callers pass only the two kinds above
+            raise exc
+        if error.partial is None:
+            error.partial = self.accumulator.result()
+        if error.request_id is None:
+            error.request_id = self.response.headers.get("x-request-id") or self.accumulator.id or None
+        return redact(error, self.api_key)
+
+    @property
+    def completion(self) -> ChatCompletion:
+        if self._completion is None:
+            raise RuntimeError("The stream has not been read to its end yet.")
+        return self._completion
+
+
+class ChatStream:
+    """A streaming answer: iterate for :class:`StreamDelta` pieces, then read :attr:`completion`.
+
+    Use it as a context manager, or read it to the end, so the connection goes back to the pool
+    (leaving a ``for`` loop early closes it too)::
+
+        with client.stream(request) as stream:
+            for delta in stream:
+                print(delta.content, end="")
+        print(stream.completion.usage)
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        timeout: httpx.Timeout,
+        raise_on_finish: bool = True,
+        *,
+        api_key: SecretStr | None = None,
+    ) -> None:
+        self._state = _StreamState(response, timeout, raise_on_finish, api_key)
+
+    @property
+    def accumulator(self) -> StreamAccumulator:
+        """The running fold: ``.content``, ``.reasoning``, ``.tool_calls()`` so far."""
+        return self._state.accumulator
+
+    @property
+    def completion(self) -> ChatCompletion:
+        """The whole answer, available once the stream has been read to ``[DONE]``."""
+        return self._state.completion
+
+    @property
+    def response(self) -> httpx.Response:
+        return self._state.response
+
+    def __iter__(self) -> Iterator[StreamDelta]:
+        state = self._state
+        state.start()
+        try:
+            if is_json_response(state.response):
+                state.response.read()
+                yield from state.whole_body()
+            else:
+                for raw in state.response.iter_bytes():
+                    yield from state.events(raw)
+            state.finish()
+        except (httpx.HTTPError, AnyFastError) as exc:
+            raise state.failure(exc) from None
+        finally:
+            state.response.close()
+
+    def close(self) -> None:
+        """Give the connection back (safe to call more than once)."""
+        self._state.response.close()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncChatStream:
+    """The async twin of :class:`ChatStream`::
+
+    async with await client.stream(request) as stream:
+        async for delta in stream:
+            print(delta.content, end="")
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        timeout: httpx.Timeout,
+        raise_on_finish: bool = True,
+        *,
+        api_key: SecretStr | None = None,
+    ) -> None:
+        self._state = _StreamState(response, timeout, raise_on_finish, api_key)
+
+    @property
+    def accumulator(self) -> StreamAccumulator:
+        """The running fold: ``.content``, ``.reasoning``, ``.tool_calls()`` so far."""
+        return self._state.accumulator
+
+    @property
+    def completion(self) -> ChatCompletion:
+        """The whole answer, available once the stream has been read to ``[DONE]``."""
+        return self._state.completion
+
+    @property
+    def response(self) -> httpx.Response:
+        return self._state.response
+
+    async def __aiter__(self) -> AsyncIterator[StreamDelta]:
+        state = self._state
+        state.start()
+        try:
+            if is_json_response(state.response):
+                await state.response.aread()
+                for delta in state.whole_body():
+                    yield delta
+            else:
+                async for raw in state.response.aiter_bytes():
+                    for delta in state.events(raw):
+                        yield delta
+            state.finish()
+        except (httpx.HTTPError, AnyFastError) as exc:
+            raise state.failure(exc) from None
+        finally:
+            await state.response.aclose()
+
+    async def aclose(self) -> None:
+        """Give the connection back (safe to call more than once)."""
+        await self._state.response.aclose()
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,198 @@
+"""Pure conversions between requests, responses and the wire: no I/O, shared by both clients.
+
+>>> request = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}], tool_stream=True)
+>>> chat_body(request, stream=False)
+{'model': 'glm-5.2', 'messages': [{'role': 'user', 'content': 'Hi'}], 'stream': False}
+>>> chat_body(request, stream=True)["stream_options"]
+{'include_usage': True}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from pydantic import SecretStr, ValidationError
+from pydantic_core import from_json
+
+from anyfast_core.errors import (
+    AnyFastError,
+    APIConnectionError,
+    APITimeoutError,
+    ContentFilterError,
+    ContextWindowExceededError,
+    InvalidParameterError,
+    MalformedResponseError,
+    StreamEventError,
+    UpstreamModelError,
+    error_class,
+    error_from_response,
+    parse_error_body,
+)
+from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
+
+STREAM_ONLY_FIELDS = ("stream_options", "tool_stream")
+"""Fields that shape how a stream is delivered and mean nothing for a whole answer."""
+
+_HARD_FINISH_REASONS: dict[str, tuple[type[AnyFastError], str]] = {
+    "sensitive": (ContentFilterError, "content safety blocked the output"),
+    "model_context_window_exceeded": (ContextWindowExceededError, "the conversation exceeded the model's context"),
+    "network_error": (UpstreamModelError, "inference failed upstream"),
+}
+
+
+def chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
+    """The JSON body for ``request``, sent as a stream or not (the calling method decides, whatever
+    ``request.stream`` says, so one request can serve both).
+
+    A whole answer omits ``tool_stream`` and ``stream_options``: its tool calls arrive whole and its
+    usage always comes, so leaving them out changes nothing the caller gets, while OpenAI-style
+    servers reject ``stream_options`` without ``stream``. A stream asks for usage
+    (``include_usage``) unless the caller said otherwise, so token counts arrive in both dialects.
+    """
+    body = request.to_body()
+    body["stream"] = stream
+    if stream:
+        body.setdefault("stream_options", {"include_usage": True})
+    else:
+        for name in STREAM_ONLY_FIELDS:
+            body.pop(name, None)
+    return body
+
+
+def encode_json(body: Any) -> bytes:
+    """Compact JSON bytes, keys in insertion order (so bodies are stable for cassettes)."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"The request body is not JSON-serialisable: {exc}") from None
+
+
+def _json_object(content: bytes, what: str, status_code: int) -> dict[str, Any]:
+    try:
+        data = from_json(content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"Expected {what} (a JSON object), got {content[:200]!r}", status_code=status_code)
+    return data
+
+
+def parse_completion(response: httpx.Response) -> ChatCompletion:
+    """A 2xx body as a completion; an error object under 200 raises its typed error."""
+    data = _json_object(response.content, "a chat completion", response.status_code)
+    if data.get("error") and not data.get("choices"):
+        raise error_from_response(response.status_code, data, response.headers)
+    try:
+        completion = ChatCompletion.model_validate(data)
+    except ValidationError as exc:
+        raise MalformedResponseError(
+            f"Unexpected chat completion shape: {exc}", status_code=response.status_code
+        ) from None
+    if not completion.choices:
+        raise MalformedResponseError(
+            f"The chat completion has no choices: {response.content[:200]!r}", status_code=response.status_code
+        )
+    if completion.request_id is None:
+        completion.request_id = response.headers.get("x-request-id") or completion.id or None
+    return completion
+
+
+def parse_models(response: httpx.Response) -> list[ModelInfo]:
+    """A ``GET /models`` body as model descriptions."""
+    data = _json_object(response.content, "a model list", response.status_code)
+    items = data.get("data")
+    try:
+        if not isinstance(items, list):
+            raise TypeError("'data' is not a list")
+        return [ModelInfo.model_validate(item) for item in items]
+    except (TypeError, ValidationError) as exc:
+        raise MalformedResponseError(f"Unexpected model list shape: {exc}", status_code=response.status_code) from None
+
+
+def raise_for_finish_reason(completion: ChatCompletion) -> None:
+    """Finish reasons that mean the answer is not an answer raise the matching error.
+
+    ``sensitive`` -> :class:`ContentFilterError`, ``model_context_window_exceeded`` ->
+    :class:`ContextWindowExceededError`, ``network_error`` -> :class:`UpstreamModelError`. The
+    partial completion rides along as ``error.partial``. ``length`` and unknown reasons return
+    normally: the caller sees them in the finish reason.
+    """
+    reason = completion.finish_reason
+    hard = _HARD_FINISH_REASONS.get(reason or "")
+    if hard is None:
+        return
+    cls, explanation = hard
+    raise cls(
+        f"The model stopped with finish_reason={reason!r}: {explanation}.",
+        status_code=200,
+        code=reason,
+        type="finish_reason",
+        request_id=completion.request_id or completion.id or None,
+        partial=completion,
+    )
+
+
+def parse_chunk(payload: bytes) -> dict[str, Any]:
+    """One SSE data payload as a chunk dict; error events and non-JSON raise typed errors."""
+    try:
+        chunk = from_json(payload)
+    except ValueError:
+        raise MalformedResponseError(f"Malformed stream event (not JSON): {payload[:200]!r}") from None
+    if not isinstance(chunk, dict):
+        raise MalformedResponseError(f"Malformed stream event (not an object): {payload[:200]!r}")
+    if chunk.get("error"):
+        error = parse_error_body(chunk)
+        code = None if error.get("code") in (None, "") else str(error["code"])
+        kind = error_class(200, code).__name__
+        raise StreamEventError(
+            f"The server reported an error mid-stream ({kind}): {error.get('message') or chunk['error']}",
+            status_code=200,
+            code=code,
+            type=None if error.get("type") is None else str(error.get("type")),
+            request_id=error.get("request_id") if isinstance(error.get("request_id"), str) else None,
+        )
+    return chunk
+
+
+def completion_as_chunk(data: dict[str, Any]) -> dict[str, Any]:
+    """A whole completion (a server that ignored ``stream: true``) as the one chunk that carries it."""
+    choice = data["choices"][0]
+    return {
+        "id": data.get("id"),
+        "model": data.get("model"),
+        "created": data.get("created"),
+        "choices": [{"index": 0, "delta": choice.get("message") or {}, "finish_reason": choice.get("finish_reason")}],
+        "usage": data.get("usage"),
+    }
+
+
+def transport_error(exc: httpx.HTTPError, timeout: httpx.Timeout) -> AnyFastError:
+    """An httpx failure as our error. Connect and pool timeouts and connection failures are
+    retryable; read and write timeouts are not (the server may be working on the request, and a
+    second try would pay twice); a body that will not decode is malformed, not a network failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase, seconds = {
+            httpx.ConnectTimeout: ("connect", timeout.connect),
+            httpx.ReadTimeout: ("read", timeout.read),
+            httpx.WriteTimeout: ("write", timeout.write),
+            httpx.PoolTimeout: ("pool", timeout.pool),
+        }.get(type(exc), ("request", timeout.read))
+        error: AnyFastError = APITimeoutError(
+            f"The request timed out ({phase} timeout of {seconds}s); raise timeout=... if the model needs longer."
+        )
+        error.is_retryable = phase in ("connect", "pool")
+        return error
+    if isinstance(exc, httpx.TransportError):
+        return APIConnectionError(f"Could not reach AnyFast: {type(exc).__name__}: {exc}")
+    return MalformedResponseError(f"The response could not be read: {type(exc).__name__}: {exc}")
+
+
+def redact(error: AnyFastError, api_key: SecretStr | None) -> AnyFastError:
+    """``error`` with every occurrence of the key replaced, in case a server echoed it back."""
+    key = api_key.get_secret_value() if api_key is not None else ""
+    if key and key in error.message:
+        error.message = error.message.replace(key, "**********")
+        error.args = (error.message,)
+    return error
