@@ -1,0 +1,127 @@
+"""The README's main-job command: the demo runs offline, all four parts and the summary, fast."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+
+
+def test_demo_completes_offline_in_under_a_minute(demo_run: Any) -> None:
+    assert demo_run.returncode == 0, demo_run
+    assert demo_run.seconds < 60, demo_run
+    assert "Traceback" not in demo_run.stderr, demo_run
+
+
+def test_demo_says_it_runs_on_the_emulator(demo_run: Any) -> None:
+    out = demo_run.stdout
+    assert "OFFLINE: built-in emulator" in out, demo_run
+    assert "not written by GLM" in out
+    assert "LIVE" not in out
+
+
+def test_demo_runs_all_four_parts_in_order(demo_run: Any) -> None:
+    out = demo_run.stdout
+    headings = [
+        "1. LangChain: a streaming chain",
+        "2. LangGraph: a ReAct agent",
+        "3. LlamaIndex: RAG",
+        "4. Structured output",
+    ]
+    positions = [out.find(h) for h in headings]
+    assert all(p >= 0 for p in positions), demo_run
+    assert positions == sorted(positions)
+
+
+def _part(out: str, number: int) -> str:
+    start = out.index(f"--- {number}. ")
+    end = out.find(f"--- {number + 1}. ", start)
+    return out[start : end if end >= 0 else len(out)]
+
+
+def test_part_1_streams_reasoning_apart_from_the_answer(demo_run: Any) -> None:
+    part = _part(demo_run.stdout, 1)
+    thinking, answer = part.find("[thinking]"), part.find("[answer]")
+    assert 0 <= thinking < answer, demo_run
+    assert part[thinking + len("[thinking]") : answer].strip(), "no reasoning text was streamed"
+    assert part[answer + len("[answer]") :].strip(), "no answer text was streamed"
+
+
+def test_part_2_prints_each_tool_call_and_result(demo_run: Any) -> None:
+    part = _part(demo_run.stdout, 2)
+    assert re.search(r"call\s+price_lookup\(", part), demo_run
+    assert re.search(r"result\s+price_lookup -> Kestrel K2 \(K2\): 2890\.00 EUR", part), demo_run
+    assert re.search(r"call\s+calculator\(expression=", part), demo_run
+    assert re.search(r"result\s+calculator -> \S", part), demo_run
+    assert "[answer]" in part
+
+
+def test_part_3_answers_with_sources_from_the_bundled_docs(demo_run: Any) -> None:
+    part = _part(demo_run.stdout, 3)
+    sources = re.findall(r"source\s+(\S+\.md) \(BM25 score", part)
+    assert "battery.md" in sources, demo_run
+    assert "[answer]" in part
+
+
+def test_part_4_fills_the_pydantic_model_in_both_frameworks(demo_run: Any) -> None:
+    part = _part(demo_run.stdout, 4)
+    for framework in ("LangChain", "LlamaIndex"):
+        assert re.search(rf"{framework}\s+BikeSpec\(model=", part), demo_run
+
+
+def test_summary_reports_requests_tokens_and_time(demo_run: Any) -> None:
+    out = demo_run.stdout
+    summary = out[out.index("Summary (as reported by the server)") :]
+    figures = {
+        name: value
+        for name, value in re.findall(r"^\s*(requests made|tokens in|tokens out|wall time)\s+([\d.,]+)", summary, re.M)
+    }
+    assert set(figures) == {"requests made", "tokens in", "tokens out", "wall time"}, demo_run
+    assert int(figures["requests made"].replace(",", "")) >= 6  # one chain, >= 2 agent turns, RAG, 2 structured
+    assert int(figures["tokens in"].replace(",", "")) > 0
+    assert int(figures["tokens out"].replace(",", "")) > 0
+    assert "of which reasoning" in summary
+
+
+def test_help_lists_the_flags(run: Callable[..., Any], offline_env: dict[str, str]) -> None:
+    result = run(DEMO, "--help", env=offline_env)
+    assert result.returncode == 0, result
+    for flag in ("--offline", "--model", "--effort", "ANYFAST_API_KEY"):
+        assert flag in result.stdout
+
+
+def test_a_rejected_key_is_a_clear_error_with_a_hint(
+    run: Callable[..., Any], examples_emulator: Any, offline_env: dict[str, str]
+) -> None:
+    env = {**offline_env, "ANYFAST_BASE_URL": examples_emulator.base_url, "ANYFAST_API_KEY": "not-a-valid-key"}
+    result = run(DEMO, env=env)
+    assert result.returncode == 2, result
+    assert "rejected the API key" in result.stdout
+    assert "--offline" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "not-a-valid-key" not in result.stdout + result.stderr
+
+
+def test_an_unreachable_server_is_a_clear_error_with_a_hint(
+    run: Callable[..., Any], offline_env: dict[str, str]
+) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on: connection refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**offline_env, "ANYFAST_BASE_URL": f"http://127.0.0.1:{port}/v1", "ANYFAST_API_KEY": "some-key"}
+    result = run(DEMO, env=env)
+    assert result.returncode == 3, result
+    assert "Could not reach AnyFast" in result.stdout
+    assert "--offline" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_offline_flag_ignores_a_key_in_the_environment(run: Callable[..., Any], offline_env: dict[str, str]) -> None:
+    env = {**offline_env, "ANYFAST_API_KEY": "a-live-key-that-must-not-be-used"}
+    result = run(DEMO, "--offline", "--effort", "none", env=env)
+    assert result.returncode == 0, result
+    assert "OFFLINE: built-in emulator" in result.stdout
