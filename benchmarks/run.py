@@ -1,0 +1,279 @@
+"""Side-by-side benchmark: our adapters against the anchors, the frameworks' floors and raw httpx.
+
+Run from the repository root::
+
+    python -m benchmarks.run           # the full run, a few minutes
+    python -m benchmarks.run --quick   # fewer repetitions, under a minute
+
+Everything talks to the canned loopback server (:mod:`benchmarks.server`, its own process). Within
+each row the contestants run interleaved round-robin (the order rotates every repetition) and the
+table shows medians, so a busy machine slows everyone alike: the ratios are what count. Import time,
+first call and peak RSS come from fresh interpreters (:mod:`benchmarks.fresh`), interleaved too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from benchmarks import canned, cases, fresh
+from benchmarks.server import CannedServer
+
+RAW = "raw httpx"
+LC_FLOOR = "langchain floor"
+LI_FLOOR = "llama-index floor"
+MODELS = ("ChatOpenAI", "ChatAnyFast", "OpenAILike", "AnyFast")
+STREAM_ROWS = {"s2k": canned.STREAM_SIZES["s2k"], "s20k": canned.STREAM_SIZES["s20k"]}
+
+
+@dataclass
+class Plan:
+    reps: int  # in-process rows
+    reps_20k: int
+    reps_fresh: int  # fresh-interpreter probes
+    reps_burst: int  # 200-call async bursts
+    burst: int = 200
+
+
+FULL = Plan(reps=9, reps_20k=5, reps_fresh=7, reps_burst=5)
+QUICK = Plan(reps=3, reps_20k=1, reps_fresh=2, reps_burst=1)
+
+
+@dataclass
+class Results:
+    """Median seconds (or MB) by ``(row, contestant)``."""
+
+    medians: dict[tuple[str, str], float] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def get(self, row: str, name: str) -> float | None:
+        return self.medians.get((row, name))
+
+
+def rotated(names: Sequence[str], rep: int) -> list[str]:
+    k = rep % len(names)
+    return [*names[k:], *names[:k]]
+
+
+def interleave(prepares: dict[str, cases.Prepare], reps: int) -> dict[str, float]:
+    """Median wall time of each contestant's ``run``, round-robin, order rotating per repetition."""
+    times: dict[str, list[float]] = {name: [] for name in prepares}
+    names = list(prepares)
+    for rep in range(reps):
+        for name in rotated(names, rep):
+            run = prepares[name]()
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def in_process_rows(server: CannedServer, plan: Plan, models: list[str], results: Results) -> None:
+    for row in ("nonstream", "s2k", "tool", "s20k"):
+        url = server.base_url("json" if row == "nonstream" else row)
+        prepares: dict[str, cases.Prepare] = {RAW: cases.raw_case(row, url)}
+        if row in STREAM_ROWS:
+            prepares[LC_FLOOR] = cases.floor_case("langchain", row)
+            prepares[LI_FLOOR] = cases.floor_case("llama-index", row)
+        for name in models:
+            prepares[name] = cases.model_case(name, row, url)
+        if row != "s20k":  # warm-up (lazy imports, connections) and a correctness check
+            for name, prepare in prepares.items():
+                cases.check(name, row, prepare()())
+        reps = plan.reps_20k if row == "s20k" else plan.reps
+        for name, median in interleave(prepares, reps).items():
+            results.medians[(row, name)] = median
+        _progress(row)
+
+
+def fresh_rows(server: CannedServer, plan: Plan, models: list[str], results: Results) -> None:
+    names = [RAW, "BaseChatModel", "FunctionCallingLLM", *models]
+    samples: dict[str, list[dict[str, float | None]]] = {name: [] for name in names}
+    for rep in range(plan.reps_fresh):
+        for name in rotated(names, rep):
+            samples[name].append(fresh.probe(name, server.base_url("json")))
+    for name, runs in samples.items():
+        for key in ("import", "first_call", "peak_rss_mb"):
+            values = [v for r in runs if (v := r[key]) is not None]
+            if values:
+                results.medians[(key, name)] = statistics.median(values)
+    _progress("fresh interpreters")
+
+
+async def _bursts(url: str, plan: Plan, names: list[str]) -> dict[str, tuple[list[float], list[float]]]:
+    out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in names}
+    for name in names:  # warm-up: lazy imports of each async path
+        call, close = cases.async_call(name, url)
+        await call()
+        await close()
+    for rep in range(plan.reps_burst):
+        for name in rotated(names, rep):
+            call, close = cases.async_call(name, url)
+            for batch in out[name]:
+                gc.collect()
+                start = time.perf_counter()
+                await asyncio.gather(*(call() for _ in range(plan.burst)))
+                batch.append(time.perf_counter() - start)
+            await close()
+    return out
+
+
+def burst_rows(server: CannedServer, plan: Plan, models: list[str], results: Results) -> None:
+    for name, (fresh_times, warm_times) in asyncio.run(_bursts(server.base_url("json"), plan, [RAW, *models])).items():
+        results.medians[("burst_fresh", name)] = statistics.median(fresh_times)
+        results.medians[("burst_warm", name)] = statistics.median(warm_times)
+    _progress("async bursts")
+
+
+def _progress(what: str) -> None:
+    print(f"  done: {what}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass
+class Target:
+    """One table row: which measurements, how they print, what the ratio is and its limit."""
+
+    label: str
+    row: str
+    unit: str  # "us/chunk", "ms", "MB"
+    ratio: Callable[[Results, str, str, str], float | None]
+    target: str
+    limit: float
+    extra: Callable[[Results, str, str], tuple[bool, str]] | None = None
+
+
+def vs_anchor(res: Results, row: str, ours: str, anchor: str) -> float | None:
+    a, b = res.get(row, ours), res.get(row, anchor)
+    return None if a is None or b is None else a / b
+
+
+def vs_raw(res: Results, row: str, ours: str, anchor: str) -> float | None:
+    a, b = res.get(row, ours), res.get(row, RAW)
+    return None if a is None or b is None else a / b
+
+
+def vs_floor(res: Results, row: str, ours: str, anchor: str) -> float | None:
+    floor = LC_FLOOR if ours == "ChatAnyFast" else LI_FLOOR
+    a, f, r = res.get(row, ours), res.get(row, floor), res.get(row, RAW)
+    return None if a is None or f is None or r is None else a / (f + r)
+
+
+def import_budget(res: Results, ours: str, base: str) -> tuple[bool, str]:
+    a, b = res.get("import", ours), res.get("import", base)
+    if a is None or b is None:
+        return False, ""
+    over = (a - b) * 1000
+    return over <= 60, f"; +{over:.0f} ms over {base} (≤ 60)"
+
+
+def targets(lc: bool) -> list[Target]:
+    def per(limit_lc: float, limit_li: float) -> float:
+        return limit_lc if lc else limit_li
+
+    return [
+        Target("stream, 2k chunks", "s2k", "us/chunk", vs_anchor, "≤ {:.2f}x anchor", per(0.20, 0.15)),
+        Target("stream, 20k chunks", "s20k", "us/chunk", vs_anchor, "≤ {:.2f}x anchor", per(0.25, 0.15)),
+        Target("non-stream call", "nonstream", "ms", vs_anchor, "≤ {:.2f}x anchor", 0.50),
+        Target("streamed tool call", "tool", "ms", vs_anchor, "≤ {:.2f}x anchor", 0.40),
+        Target(
+            "import of the class",
+            "import",
+            "ms",
+            vs_anchor,
+            "≤ {:.2f}x anchor",
+            per(0.45, 0.65),
+            lambda r, ours, _: import_budget(r, ours, "BaseChatModel" if lc else "FunctionCallingLLM"),
+        ),
+        Target("first call, fresh process", "first_call", "ms", vs_anchor, "≤ {:.2f}x anchor", 0.50),
+        Target("peak RSS, import + 1 call", "peak_rss_mb", "MB", vs_anchor, "≤ {:.2f}x anchor", per(0.70, 0.75)),
+        Target("200 async calls, fresh client", "burst_fresh", "ms", vs_raw, "≤ {:.2f}x raw httpx", 1.2),
+        Target("200 async calls, warm pool", "burst_warm", "ms", vs_anchor, "≤ {:.2f}x anchor", 0.50),
+        Target("stream 2k over floor + raw", "s2k", "us/chunk", vs_floor, "≤ {:.2f}x floor+raw", 1.3),
+        Target("stream 20k over floor + raw", "s20k", "us/chunk", vs_floor, "≤ {:.2f}x floor+raw", 1.3),
+    ]
+
+
+def _fmt(res: Results, row: str, name: str, unit: str) -> str:
+    value = res.get(row, name)
+    if value is None:
+        return "—"
+    if unit == "us/chunk":
+        return f"{value / STREAM_ROWS[row] * 1e6:.1f} µs"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    return f"{value * 1000:.1f} ms"
+
+
+def table(res: Results, lc: bool) -> tuple[str, int]:
+    ours, anchor = ("ChatAnyFast", "ChatOpenAI") if lc else ("AnyFast", "OpenAILike")
+    floor = LC_FLOOR if lc else LI_FLOOR
+    base = "BaseChatModel" if lc else "FunctionCallingLLM"
+    lines = [
+        f"| metric | raw httpx | {floor} | {anchor} | **{ours}** | ratio | target | result |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    failures = 0
+    for t in targets(lc):
+        floor_cell = _fmt(res, t.row, base if t.row == "import" else floor, t.unit)
+        ratio = t.ratio(res, t.row, ours, anchor)
+        ok = ratio is not None and ratio <= t.limit
+        note = ""
+        if t.extra is not None:
+            extra_ok, note = t.extra(res, ours, anchor)
+            ok = ok and extra_ok
+        failures += not ok
+        lines.append(
+            f"| {t.label} | {_fmt(res, t.row, RAW, t.unit)} | {floor_cell} | {_fmt(res, t.row, anchor, t.unit)} "
+            f"| **{_fmt(res, t.row, ours, t.unit)}** | {'—' if ratio is None else f'{ratio:.2f}x'}{note} "
+            f"| {t.target.format(t.limit)} | {'PASS' if ok else 'FAIL'} |"
+        )
+    return "\n".join(lines), failures
+
+
+def growth(res: Results) -> str:
+    """Per-chunk cost 20k over 2k: flat for our code, any growth the framework's own loop."""
+    parts = []
+    for name in (RAW, LC_FLOOR, LI_FLOOR, *MODELS):
+        a, b = res.get("s2k", name), res.get("s20k", name)
+        if a is not None and b is not None:
+            parts.append(f"{name} {b / STREAM_ROWS['s20k'] / (a / STREAM_ROWS['s2k']):.2f}x")
+    return "Per-chunk growth from 2k to 20k chunks: " + ", ".join(parts) + "."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (under a minute)")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    models = [name for name in MODELS if cases.available(name)]
+    results = Results(missing=[name for name in MODELS if name not in models])
+    started = time.perf_counter()
+    with CannedServer(lifetime=900) as server:
+        in_process_rows(server, plan, models, results)
+        burst_rows(server, plan, models, results)
+        fresh_rows(server, plan, models, results)
+    command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
+    print(f"\n`{command}` (medians, {time.perf_counter() - started:.0f} s, Python {sys.version.split()[0]})\n")
+    failures = 0
+    for lc in (True, False):
+        text, failed = table(results, lc)
+        failures += failed
+        print(("### LangChain\n\n" if lc else "\n### LlamaIndex\n\n") + text)
+    print("\n" + growth(results))
+    if results.missing:
+        print(f"\nNot installed or not importable, so not measured: {', '.join(results.missing)}.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
