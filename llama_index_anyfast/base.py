@@ -1,0 +1,422 @@
+"""``AnyFast``: GLM-5.2 on AnyFast as a LlamaIndex ``FunctionCallingLLM``.
+
+A thin adapter: it builds one :class:`~anyfast_core.ChatRequest` per call, hands it to the core's
+sync or async client (which owns HTTP, retries, SSE and stream accumulation) and converts the
+answer with the pure functions in :mod:`llama_index_anyfast.utils`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.types import Model, PydanticProgramMode
+
+from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatRequest
+from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
+from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
+from llama_index_anyfast.utils import (
+    chat_response,
+    completion_response,
+    final_stream_chat_response,
+    final_stream_completion_response,
+    keep_first_tool_call,
+    stream_chat_response,
+    stream_completion_response,
+    thinking_param,
+    to_wire_messages,
+    tool_choice_param,
+    tool_selections,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.prompts import BasePromptTemplate
+    from llama_index.core.tools.types import BaseTool
+
+DEFAULT_CONTEXT_WINDOW = 200_000
+"""GLM-5.2's context window in tokens."""
+
+DEFAULT_MAX_OUTPUT = 65_536
+"""What the server generates at most when ``max_tokens`` is not set (reasoning included)."""
+
+_REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
+_JSON_OBJECT = {"type": "json_object"}
+
+
+class AnyFast(FunctionCallingLLM):
+    """GLM-5.2 (or another model served by AnyFast's OpenAI-compatible API) for LlamaIndex.
+
+    Reasoning shows up as a ``ThinkingBlock`` first in ``response.message.blocks`` (cumulative while
+    streaming, with the new piece in ``response.additional_kwargs["thinking_delta"]``) and is sent
+    back on the next turn, so tool-calling agents keep GLM's interleaved thinking. Usage is in
+    ``response.raw.usage`` and ``response.additional_kwargs``; failures raise the typed errors of
+    :mod:`anyfast_core.errors` (bad parameters raise ``ValueError`` before anything is sent).
+
+    The key comes from ``api_key`` or ``ANYFAST_API_KEY``, the endpoint from ``api_base`` or
+    ``ANYFAST_BASE_URL``. The key never appears in ``repr``, ``to_dict`` or ``to_json``.
+
+    Structured output (``structured_predict``, ``as_structured_llm``, ...) uses function calling;
+    ``pydantic_program_mode="llm"`` switches to JSON mode instead: the schema goes in the prompt,
+    the server is asked for a JSON object, and the answer is validated against the model class.
+
+    Example::
+
+        from llama_index_anyfast import AnyFast
+
+        llm = AnyFast(model="glm-5.2", reasoning_effort="high", max_tokens=4096)
+        for piece in llm.stream_complete("Why is the sky blue? One sentence."):
+            print(piece.delta, end="", flush=True)
+
+        response = llm.chat([ChatMessage(role="user", content="Hi!")])
+        thinking = response.message.blocks[0]  # ThinkingBlock
+        print(response.message.content, response.additional_kwargs["total_tokens"])
+    """
+
+    # Validation errors must not quote constructor arguments: one of them is the key.
+    model_config = ConfigDict(arbitrary_types_allowed=True, hide_input_in_errors=True)
+
+    model: str = Field(default=DEFAULT_MODEL, min_length=1, description="The model id, e.g. 'glm-5.2'.")
+    api_key: SecretStr | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        validate_default=True,
+        description="The AnyFast API key; defaults to ANYFAST_API_KEY. Never serialized.",
+    )
+    api_base: str = Field(
+        default="",
+        validate_default=True,
+        description="The API base URL; defaults to ANYFAST_BASE_URL, then https://www.anyfast.ai/v1.",
+    )
+    thinking: bool | dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Reasoning on (True) or off (False), or GLM's {'type': 'enabled'|'disabled', 'clear_thinking': bool}; "
+            "clear_thinking=False keeps earlier turns' reasoning in context. None: the server default (on)."
+        ),
+    )
+    reasoning_effort: ReasoningEffort | None = Field(
+        default=None,
+        description="How hard to think: max, xhigh, high, medium, low, minimal or none. None: the server default.",
+    )
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=1.0, allow_inf_nan=False, description="Sampling temperature, 0 to 1."
+    )
+    top_p: float | None = Field(
+        default=None, ge=0.01, le=1.0, allow_inf_nan=False, description="Nucleus sampling, 0.01 to 1."
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_TOKENS_LIMIT,
+        description=f"Most tokens to generate, reasoning included (1 to {MAX_TOKENS_LIMIT}; server default 65536).",
+    )
+    stop: str | list[str] | None = Field(default=None, description="A stop word or list of stop words.")
+    timeout: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds to wait for each read; None: 10 minutes, since GLM can think for minutes first.",
+    )
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries of rate limits, 5xx and connection failures.")
+    context_window: int = Field(
+        default=DEFAULT_CONTEXT_WINDOW, gt=0, description="The model's context window in tokens."
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="More request fields for every call; keys the API does not document go in the body as given.",
+    )
+    http_client: httpx.Client | None = Field(
+        default=None, exclude=True, repr=False, description="An httpx.Client to send sync requests with."
+    )
+    async_http_client: httpx.AsyncClient | None = Field(
+        default=None, exclude=True, repr=False, description="An httpx.AsyncClient to send async requests with."
+    )
+
+    _client: AnyFastClient | None = PrivateAttr(default=None)
+    _aclient: AsyncAnyFastClient | None = PrivateAttr(default=None)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _resolve_api_key(cls, value: Any) -> SecretStr | None:
+        return resolve_api_key(value)
+
+    @field_validator("api_base", mode="before")
+    @classmethod
+    def _resolve_api_base(cls, value: Any) -> str:
+        return resolve_base_url(value or None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Build a request once now, so a bad default fails at construction with the core's message.
+        # (Here rather than in a model validator: pydantic would quote all constructor arguments,
+        # the key among them, in the error.)
+        super().model_post_init(context)
+        self._request([ChatMessage(role=MessageRole.USER, content="-")], {})
+        if self.metadata.num_output >= self.context_window:
+            raise ValueError(
+                f"max_tokens={self.metadata.num_output} leaves no room for a prompt in "
+                f"context_window={self.context_window}; lower max_tokens or raise context_window."
+            )
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "AnyFast"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens or DEFAULT_MAX_OUTPUT,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model,
+        )
+
+    # ----------------------------------------------------------------------- requests
+
+    def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatRequest:
+        """The one payload builder: model defaults, then ``additional_kwargs``, then this call's kwargs.
+
+        Undocumented keys of ``additional_kwargs`` go in the body as given; this call's kwargs must be
+        documented fields (or ``extra_body={...}``), so a typo is an error rather than a silent no-op.
+        """
+        fields: dict[str, Any] = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "stop": self.stop,
+            "thinking": self.thinking,
+            "reasoning_effort": self.reasoning_effort,
+        }
+        extra_body: dict[str, Any] = {}
+        for key, value in self.additional_kwargs.items():
+            if key in _REQUEST_FIELDS:
+                fields[key] = value
+            else:
+                extra_body[key] = value
+        for key, value in kwargs.items():
+            if key == "extra_body":
+                extra_body.update(value or {})
+            elif key != "stream":  # the method called decides
+                fields[key] = value
+        fields["thinking"] = thinking_param(fields["thinking"])
+        request = {key: value for key, value in fields.items() if value is not None}
+        if extra_body:
+            request["extra_body"] = extra_body
+        return ChatRequest.create(messages=to_wire_messages(messages), **request)
+
+    def _prompt_request(self, prompt: str, formatted: bool, kwargs: dict[str, Any]) -> ChatRequest:
+        text = prompt if formatted or self.completion_to_prompt is None else self.completion_to_prompt(prompt)
+        return self._request([ChatMessage(role=MessageRole.USER, content=text)], kwargs)
+
+    def _get_client(self) -> AnyFastClient:
+        if self._client is None:
+            self._client = AnyFastClient(
+                api_key=self.api_key,
+                base_url=self.api_base,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=self.http_client,
+            )
+        return self._client
+
+    def _get_aclient(self) -> AsyncAnyFastClient:
+        if self._aclient is None:
+            self._aclient = AsyncAnyFastClient(
+                api_key=self.api_key,
+                base_url=self.api_base,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=self.async_http_client,
+            )
+        return self._aclient
+
+    # ----------------------------------------------------------------------- the eight methods
+    # Each is decorated once and calls the client directly (never another decorated method), so
+    # instrumentation and callback events fire exactly once per call and tokens are counted once.
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return chat_response(self._get_client().chat(self._request(messages, kwargs)))
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return chat_response(await self._get_aclient().chat(self._request(messages, kwargs)))
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return completion_response(self._get_client().chat(self._prompt_request(prompt, formatted, kwargs)))
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return completion_response(await self._get_aclient().chat(self._prompt_request(prompt, formatted, kwargs)))
+
+    # Streams validate the request at the call and send it on the first ``next()``: a stream that is
+    # never read opens no connection.
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(self._request(messages, kwargs))
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        return self._astream_chat(self._request(messages, kwargs))
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        return self._stream_complete(self._prompt_request(prompt, formatted, kwargs))
+
+    @llm_completion_callback()
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
+        return self._astream_complete(self._prompt_request(prompt, formatted, kwargs))
+
+    def _stream_chat(self, request: ChatRequest) -> ChatResponseGen:
+        with self._get_client().stream(request) as stream:
+            accumulator, with_tool_calls = stream.accumulator, False
+            for delta in stream:
+                with_tool_calls = with_tool_calls or bool(delta.tool_calls)
+                yield stream_chat_response(delta, accumulator, with_tool_calls)
+            yield final_stream_chat_response(stream.completion)
+
+    async def _astream_chat(self, request: ChatRequest) -> ChatResponseAsyncGen:
+        async with await self._get_aclient().stream(request) as stream:
+            accumulator, with_tool_calls = stream.accumulator, False
+            async for delta in stream:
+                with_tool_calls = with_tool_calls or bool(delta.tool_calls)
+                yield stream_chat_response(delta, accumulator, with_tool_calls)
+            yield final_stream_chat_response(stream.completion)
+
+    def _stream_complete(self, request: ChatRequest) -> CompletionResponseGen:
+        with self._get_client().stream(request) as stream:
+            accumulator = stream.accumulator
+            for delta in stream:
+                yield stream_completion_response(delta, accumulator)
+            yield final_stream_completion_response(stream.completion)
+
+    async def _astream_complete(self, request: ChatRequest) -> CompletionResponseAsyncGen:
+        async with await self._get_aclient().stream(request) as stream:
+            accumulator = stream.accumulator
+            async for delta in stream:
+                yield stream_completion_response(delta, accumulator)
+            yield final_stream_completion_response(stream.completion)
+
+    # ----------------------------------------------------------------------- tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a call with tools; the caller's ``chat_history`` is left as it was."""
+        messages = list(chat_history or [])
+        if user_msg is not None:
+            messages.append(
+                ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg
+            )
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        return {
+            "messages": messages,
+            "tools": specs or None,
+            "tool_choice": tool_choice_param(tool_choice, tool_required),
+            **kwargs,
+        }
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        # AnyFast has no parallel_tool_calls switch: one call is enforced here when asked for.
+        if not allow_parallel_tool_calls:
+            keep_first_tool_call(response.message)
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        """The tool calls in ``response`` (also a partial streamed one); raises ``ValueError`` when
+        there are none and ``error_on_no_tool_call`` is true."""
+        selections = tool_selections(response.message)
+        if not selections and error_on_no_tool_call:
+            text = (response.message.content or "")[:200]
+            raise ValueError(f"Expected at least one tool call, but the model answered with text: {text!r}")
+        return selections
+
+    # ----------------------------------------------------------------------- structured output
+    # Function calling by default (LlamaIndex's FunctionCallingProgram). In JSON mode
+    # (pydantic_program_mode="llm") LlamaIndex's text program puts the schema in the prompt and
+    # validates the answer; here the server is also asked for a JSON object. The prompt is copied
+    # first, because that program attaches its output parser to the template it is given.
+
+    def _structured_args(
+        self, prompt: BasePromptTemplate, llm_kwargs: dict[str, Any] | None
+    ) -> tuple[BasePromptTemplate, dict[str, Any] | None]:
+        if self.pydantic_program_mode != PydanticProgramMode.LLM:
+            return prompt, llm_kwargs
+        return prompt.partial_format(), {"response_format": _JSON_OBJECT, **(llm_kwargs or {})}
+
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
+        return super().structured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
+        return await super().astructured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
+        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
+        return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
+        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
+        return await super()._structured_astream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]

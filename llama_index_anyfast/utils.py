@@ -1,0 +1,324 @@
+"""Pure conversions between LlamaIndex objects and AnyFast's wire format: no I/O, no state.
+
+Requests go out through :func:`to_wire_messages`, :func:`thinking_param`, :func:`tool_choice_param`;
+answers come back through :func:`chat_response` (a whole answer), :func:`stream_chat_response` (one
+streamed piece) and their completion twins. Reasoning travels both ways: it arrives as a
+``ThinkingBlock`` first in ``message.blocks`` and goes back as the assistant message's
+``reasoning_content``, so GLM's interleaved thinking survives tool loops.
+
+>>> from llama_index.core.base.llms.types import ChatMessage
+>>> to_wire_messages([ChatMessage(role="user", content="Hi")])
+[{'role': 'user', 'content': 'Hi'}]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    CompletionResponse,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
+
+_WIRE_ROLES: dict[str, str] = {
+    MessageRole.SYSTEM.value: "system",
+    MessageRole.DEVELOPER.value: "system",
+    MessageRole.USER.value: "user",
+    MessageRole.ASSISTANT.value: "assistant",
+    MessageRole.CHATBOT.value: "assistant",
+    MessageRole.MODEL.value: "assistant",
+    MessageRole.TOOL.value: "tool",
+    MessageRole.FUNCTION.value: "tool",
+}
+
+_ASSISTANT = MessageRole.ASSISTANT
+
+# --------------------------------------------------------------------------- requests
+
+
+def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """LlamaIndex messages as wire messages, reasoning and tool calls included."""
+    return [to_wire_message(message, i) for i, message in enumerate(messages)]
+
+
+def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
+    """One message on the wire. Raises ``ValueError`` for content the chat API cannot take.
+
+    An assistant message sends back its ``ThinkingBlock`` text (or ``additional_kwargs
+    ["reasoning_content"]``) as ``reasoning_content`` and its ``ToolCallBlock``\\ s (or legacy
+    ``additional_kwargs["tool_calls"]``) as ``tool_calls``; a tool message needs
+    ``additional_kwargs["tool_call_id"]``.
+    """
+    role = _WIRE_ROLES.get(message.role.value)
+    if role is None:
+        raise ValueError(f"messages[{index}] has role {message.role.value!r}, which AnyFast's chat API cannot take")
+    texts: list[str] = []
+    reasoning: list[str] = []
+    tool_calls: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+        elif isinstance(block, ThinkingBlock):
+            if block.content:
+                reasoning.append(block.content)
+        elif isinstance(block, ToolCallBlock):
+            tool_calls.append(_wire_tool_call(block))
+        elif not isinstance(block, CachePoint):  # a caching hint this API has no use for
+            raise ValueError(f"messages[{index}] holds a {type(block).__name__}; AnyFast's chat API takes text only")
+    wire: dict[str, Any] = {"role": role, "content": "\n".join(texts) if texts else None}
+    extra = message.additional_kwargs
+    if role == "assistant":
+        if not tool_calls and extra.get("tool_calls"):
+            tool_calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
+        if tool_calls:
+            wire["tool_calls"] = tool_calls
+        elif wire["content"] is None:
+            wire["content"] = ""
+        text = "".join(reasoning) or extra.get("reasoning_content")
+        if text:
+            wire["reasoning_content"] = text
+    elif role == "tool":
+        wire["tool_call_id"] = extra.get("tool_call_id")
+    return wire
+
+
+def _wire_tool_call(block: ToolCallBlock) -> dict[str, Any]:
+    arguments = block.tool_kwargs
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return {
+        "id": block.tool_call_id or "",
+        "type": "function",
+        "function": {"name": block.tool_name, "arguments": arguments},
+    }
+
+
+def _legacy_tool_call(call: Any) -> dict[str, Any]:
+    # Messages built by other integrations keep OpenAI-style tool calls (dicts or SDK objects).
+    data = call if isinstance(call, dict) else call.model_dump()
+    function = data.get("function") or {}
+    arguments = function.get("arguments") or ""
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return {
+        "id": data.get("id") or "",
+        "type": "function",
+        "function": {"name": function.get("name") or "", "arguments": arguments},
+    }
+
+
+def thinking_param(thinking: bool | dict[str, Any] | None) -> dict[str, Any] | None:
+    """``True``/``False`` as GLM's ``{"type": "enabled"|"disabled"}``; a dict passes as given.
+
+    >>> thinking_param(False)
+    {'type': 'disabled'}
+    >>> thinking_param({"type": "enabled", "clear_thinking": False})
+    {'type': 'enabled', 'clear_thinking': False}
+    """
+    if thinking is None or isinstance(thinking, dict):
+        return thinking
+    if isinstance(thinking, bool):
+        return {"type": "enabled" if thinking else "disabled"}
+    raise ValueError(
+        f"thinking={thinking!r}: allowed: True, False or {{'type': 'enabled'|'disabled', 'clear_thinking': bool}}"
+    )
+
+
+def tool_choice_param(tool_choice: str | dict[str, Any] | None, tool_required: bool) -> str | dict[str, Any] | None:
+    """The wire ``tool_choice`` for LlamaIndex's ``tool_choice`` and ``tool_required``.
+
+    A name other than ``auto``/``none``/``required`` picks that tool; ``tool_required`` alone means
+    ``"required"``; nothing at all leaves the server's default (``auto``) in place. Asking for a
+    required tool call while saying ``auto`` or ``none`` is a contradiction and raises.
+
+    >>> tool_choice_param("search", tool_required=False)
+    {'type': 'function', 'function': {'name': 'search'}}
+    >>> tool_choice_param(None, tool_required=True)
+    'required'
+    """
+    if tool_choice is None:
+        return "required" if tool_required else None
+    if tool_required and tool_choice in ("auto", "none"):
+        raise ValueError(
+            f"tool_required=True contradicts tool_choice={tool_choice!r}; use tool_choice='required' or a tool name"
+        )
+    if isinstance(tool_choice, str) and tool_choice not in ("auto", "none", "required"):
+        return {"type": "function", "function": {"name": tool_choice}}
+    return tool_choice
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
+    """The server's token counts under the names LlamaIndex's token counters read."""
+    if usage is None:
+        return {}
+    counts: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.cached_tokens is not None:
+        counts["cached_tokens"] = usage.cached_tokens
+    if usage.reasoning_tokens is not None:
+        counts["reasoning_tokens"] = usage.reasoning_tokens
+    return counts
+
+
+def parse_arguments(arguments: str) -> dict[str, Any] | str:
+    """A tool call's JSON arguments as a dict; text that is not a JSON object stays text, so it is
+    neither lost nor silently replaced (``get_tool_calls_from_response`` still tries to repair it)."""
+    if not arguments.strip():
+        return {}
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return arguments
+    return value if isinstance(value, dict) else arguments
+
+
+def message_from_completion(completion: ChatCompletion) -> ChatMessage:
+    """The answer as a ``ChatMessage``: ``ThinkingBlock`` first, then the text, then tool calls."""
+    wire = completion.message
+    usage = completion.usage
+    blocks: list[Any] = []
+    if wire.reasoning_content:
+        reasoning_tokens = usage.reasoning_tokens if usage is not None else None
+        blocks.append(ThinkingBlock(content=wire.reasoning_content, num_tokens=reasoning_tokens))
+    calls = wire.tool_calls or []
+    if wire.content or not calls:
+        blocks.append(TextBlock(text=wire.content or ""))
+    blocks.extend(
+        ToolCallBlock(
+            tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=parse_arguments(call.function.arguments)
+        )
+        for call in calls
+    )
+    return ChatMessage(role=_ASSISTANT, blocks=blocks)
+
+
+def response_kwargs(completion: ChatCompletion) -> dict[str, Any]:
+    """Usage counts and the finish reason, for ``ChatResponse.additional_kwargs``."""
+    kwargs = usage_kwargs(completion.usage)
+    if completion.finish_reason:
+        kwargs["finish_reason"] = completion.finish_reason
+    return kwargs
+
+
+def chat_response(completion: ChatCompletion) -> ChatResponse:
+    """A whole answer; ``raw`` is the parsed completion, usage included."""
+    return ChatResponse(
+        message=message_from_completion(completion), raw=completion, additional_kwargs=response_kwargs(completion)
+    )
+
+
+def completion_response(completion: ChatCompletion) -> CompletionResponse:
+    """A whole answer for ``complete``; the reasoning rides in ``additional_kwargs["reasoning_content"]``."""
+    kwargs = response_kwargs(completion)
+    if completion.message.reasoning_content:
+        kwargs["reasoning_content"] = completion.message.reasoning_content
+    return CompletionResponse(text=completion.message.content or "", raw=completion, additional_kwargs=kwargs)
+
+
+# Streaming builders run once per chunk: they read the core's accumulator (never fold again) and
+# build LlamaIndex's objects with ``model_construct``, which skips re-validating what is known good.
+
+
+def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_calls: bool) -> ChatResponse:
+    """One streamed piece: cumulative blocks (reasoning first), ``delta`` = new answer text only,
+    the new reasoning in ``additional_kwargs["thinking_delta"]``; ``raw`` is the core's delta."""
+    blocks: list[Any] = []
+    reasoning = acc.reasoning
+    if reasoning:
+        blocks.append(ThinkingBlock.model_construct(content=reasoning))
+    blocks.append(TextBlock.model_construct(text=acc.content))
+    if with_tool_calls:
+        blocks.extend(_partial_tool_call_block(call) for call in acc.tool_calls())
+    return ChatResponse.model_construct(
+        message=ChatMessage.model_construct(role=_ASSISTANT, blocks=blocks, additional_kwargs={}),
+        delta=delta.content,
+        raw=delta,
+        additional_kwargs={"thinking_delta": delta.reasoning} if delta.reasoning else {},
+    )
+
+
+def _partial_tool_call_block(call: ToolCall) -> ToolCallBlock:
+    # Arguments may still be partial JSON here: kept as text until the stream ends.
+    return ToolCallBlock.model_construct(
+        tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=call.function.arguments
+    )
+
+
+def final_stream_chat_response(completion: ChatCompletion) -> ChatResponse:
+    """The last streamed piece: the whole message (tool arguments parsed), usage, finish reason."""
+    return ChatResponse(
+        message=message_from_completion(completion),
+        delta="",
+        raw=completion,
+        additional_kwargs=response_kwargs(completion),
+    )
+
+
+def stream_completion_response(delta: StreamDelta, acc: StreamAccumulator) -> CompletionResponse:
+    """One streamed piece for ``stream_complete``: cumulative text, new text, new reasoning."""
+    return CompletionResponse.model_construct(
+        text=acc.content,
+        delta=delta.content,
+        raw=delta,
+        additional_kwargs={"thinking_delta": delta.reasoning} if delta.reasoning else {},
+    )
+
+
+def final_stream_completion_response(completion: ChatCompletion) -> CompletionResponse:
+    """The last ``stream_complete`` piece: whole text and reasoning, usage, finish reason."""
+    response = completion_response(completion)
+    response.delta = ""
+    return response
+
+
+# --------------------------------------------------------------------------- tool calls
+
+
+def tool_selections(message: ChatMessage) -> list[ToolSelection]:
+    """The message's tool calls as ``ToolSelection``\\ s. Partial JSON arguments (mid-stream) are
+    repaired as far as possible, and arguments that cannot be read become ``{}``: never an error."""
+    selections = []
+    for block in message.blocks:
+        if not isinstance(block, ToolCallBlock):
+            continue
+        kwargs = block.tool_kwargs
+        if isinstance(kwargs, str):
+            try:
+                kwargs = parse_partial_json(kwargs) if kwargs.strip() else {}
+            except (ValueError, TypeError):
+                kwargs = {}
+        selections.append(
+            ToolSelection(tool_id=block.tool_call_id or "", tool_name=block.tool_name, tool_kwargs=kwargs)
+        )
+    return selections
+
+
+def keep_first_tool_call(message: ChatMessage) -> None:
+    """Drop all tool calls but the first (when parallel calls were not allowed)."""
+    seen = False
+    kept = []
+    for block in message.blocks:
+        if isinstance(block, ToolCallBlock):
+            if seen:
+                continue
+            seen = True
+        kept.append(block)
+    message.blocks = kept
