@@ -71,21 +71,30 @@ class UsageMeter:
         if isinstance(data, dict):
             self._add(data.get("usage"))
 
-    def _tap(self) -> _Tap:
-        return _Tap(self)
+    def _tap(self, response: httpx.Response) -> _Tap:
+        return _Tap(self, response)
 
 
 class _Tap:
-    """Reads the usage out of a stream's events while the bytes flow on untouched."""
+    """Reads the usage out of a streamed body while the bytes flow on untouched."""
 
-    def __init__(self, meter: UsageMeter) -> None:
+    def __init__(self, meter: UsageMeter, response: httpx.Response) -> None:
         self._meter = meter
-        self._decoder = SSEDecoder()
+        # A streaming request can still get a plain JSON answer back: read that whole at the end.
+        self._decoder = SSEDecoder() if "event-stream" in response.headers.get("content-type", "") else None
+        self._body: list[bytes] = []
 
     def feed(self, raw: bytes) -> None:
+        if self._decoder is None:
+            self._body.append(raw)
+            return
         for payload in self._decoder.feed(raw):
             if b'"usage"' in payload:  # cheap test first: most chunks carry none
                 self._meter._add_body(payload)
+
+    def finish(self) -> None:
+        if self._decoder is None:
+            self._meter._add_body(b"".join(self._body))
 
 
 class _SyncTapStream(httpx.SyncByteStream):
@@ -96,6 +105,7 @@ class _SyncTapStream(httpx.SyncByteStream):
         for raw in self._inner:
             self._tap.feed(raw)
             yield raw
+        self._tap.finish()
 
     def close(self) -> None:
         self._inner.close()
@@ -109,6 +119,7 @@ class _AsyncTapStream(httpx.AsyncByteStream):
         async for raw in self._inner:
             self._tap.feed(raw)
             yield raw
+        self._tap.finish()
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -123,7 +134,7 @@ class _MeteredClient(httpx.Client):
         response = super().send(request, stream=stream, **kwargs)
         if self._meter._count_request(request) and response.is_success:
             if stream:
-                response.stream = _SyncTapStream(response.stream, self._meter._tap())  # type: ignore[arg-type]
+                response.stream = _SyncTapStream(response.stream, self._meter._tap(response))  # type: ignore[arg-type]
             else:
                 self._meter._add_body(response.content)
         return response
@@ -138,7 +149,7 @@ class _MeteredAsyncClient(httpx.AsyncClient):
         response = await super().send(request, stream=stream, **kwargs)
         if self._meter._count_request(request) and response.is_success:
             if stream:
-                response.stream = _AsyncTapStream(response.stream, self._meter._tap())  # type: ignore[arg-type]
+                response.stream = _AsyncTapStream(response.stream, self._meter._tap(response))  # type: ignore[arg-type]
             else:
                 self._meter._add_body(response.content)
         return response
