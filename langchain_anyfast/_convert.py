@@ -1,0 +1,394 @@
+"""Pure conversions between LangChain objects and AnyFast wire dicts, named by direction.
+
+Nothing here does I/O or keeps state: each function maps plain data to plain data, so every rule is
+tested without a server. ``*_to_wire`` functions build request pieces; ``*_from_wire`` functions
+build LangChain messages, chunks and usage from what the core returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages import ToolCall as LCToolCall
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from anyfast_core import ChatCompletion, StreamDelta, ToolCall, Usage
+
+PROVIDER = "anyfast"
+"""``response_metadata["model_provider"]``: selects the content-block translator in ``_blocks``."""
+
+_ROLE_ALIASES = {
+    "human": "user",
+    "ai": "assistant",
+    "user": "user",
+    "assistant": "assistant",
+    "system": "system",
+    "developer": "system",
+    "tool": "tool",
+}
+
+# --------------------------------------------------------------------------- LangChain -> wire
+
+
+def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """LangChain messages as the ``messages`` list of a request.
+
+    >>> messages_to_wire([HumanMessage("Hi")])
+    [{'role': 'user', 'content': 'Hi'}]
+    """
+    return [message_to_wire(message) for message in messages]
+
+
+def message_to_wire(message: BaseMessage) -> dict[str, Any]:
+    """One message as a wire dict; assistant messages carry their reasoning back (see
+    :func:`ai_message_to_wire`). Names are not sent: the API does not document a ``name`` field."""
+    if isinstance(message, AIMessage):
+        return ai_message_to_wire(message)
+    if isinstance(message, HumanMessage):
+        return {"role": "user", "content": user_content_to_wire(message.content)}
+    if isinstance(message, SystemMessage):
+        return {"role": "system", "content": text_of(message.content)}
+    if isinstance(message, ToolMessage):
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": tool_content_to_wire(message.content)}
+    if isinstance(message, ChatMessage):
+        role = _ROLE_ALIASES.get(message.role)
+        if role is None or role in ("assistant", "tool"):
+            raise ValueError(
+                f"ChatMessage role {message.role!r} is not supported; use AIMessage / ToolMessage for assistant and "
+                "tool turns, or one of 'user', 'system'."
+            )
+        return {
+            "role": role,
+            "content": user_content_to_wire(message.content) if role == "user" else text_of(message.content),
+        }
+    raise ValueError(f"ChatAnyFast cannot send a {type(message).__name__}; use System/Human/AI/ToolMessage.")
+
+
+def ai_message_to_wire(message: AIMessage) -> dict[str, Any]:
+    """An assistant turn: text, ``reasoning_content`` and ``tool_calls``.
+
+    The reasoning comes from ``additional_kwargs["reasoning_content"]`` or, for ``output_version="v1"``
+    messages, from their ``reasoning`` blocks. Sending it back is what GLM's interleaved and preserved
+    thinking need across tool-calling turns.
+    """
+    content = message.content
+    reasoning = message.additional_kwargs.get("reasoning_content")
+    if isinstance(content, str):
+        text = content
+    else:
+        texts: list[str] = []
+        thoughts: list[str] = []
+        for block in content:
+            if isinstance(block, str):
+                texts.append(block)
+            elif block.get("type") == "text":
+                texts.append(block.get("text") or "")
+            elif block.get("type") == "reasoning" and isinstance(block.get("reasoning"), str):
+                thoughts.append(block["reasoning"])
+        text = "".join(texts)
+        if not isinstance(reasoning, str) and thoughts:
+            reasoning = "".join(thoughts)
+    wire: dict[str, Any] = {"role": "assistant", "content": text}
+    if isinstance(reasoning, str) and reasoning:
+        wire["reasoning_content"] = reasoning
+    calls = [tool_call_to_wire(call) for call in message.tool_calls]
+    calls += [invalid_tool_call_to_wire(call) for call in message.invalid_tool_calls]
+    if calls:
+        wire["tool_calls"] = calls
+    return wire
+
+
+def tool_call_to_wire(call: LCToolCall) -> dict[str, Any]:
+    """``{"name", "args", "id"}`` as an OpenAI-style call; non-ASCII arguments stay as they are."""
+    return {
+        "id": call.get("id") or "",
+        "type": "function",
+        "function": {"name": call["name"], "arguments": json.dumps(call["args"], ensure_ascii=False)},
+    }
+
+
+def invalid_tool_call_to_wire(call: InvalidToolCall) -> dict[str, Any]:
+    """A call whose arguments did not parse goes back verbatim: it is what the model said."""
+    return {
+        "id": call.get("id") or "",
+        "type": "function",
+        "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
+    }
+
+
+def text_of(content: str | list[Any]) -> str:
+    """The text of message content: a string, or the text blocks of a list joined."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, Mapping) and block.get("type") == "text":
+            parts.append(block.get("text") or "")
+    return "".join(parts)
+
+
+def user_content_to_wire(content: str | list[Any]) -> str | list[dict[str, Any]]:
+    """User content: plain text as a string; with images, a list of OpenAI-style parts."""
+    if isinstance(content, str):
+        return content
+    if all(isinstance(b, str) or (isinstance(b, Mapping) and b.get("type") == "text") for b in content):
+        return text_of(content)
+    parts: list[dict[str, Any]] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append({"type": "text", "text": block})
+        elif block.get("type") == "text":
+            parts.append({"type": "text", "text": block.get("text") or ""})
+        elif block.get("type") == "image_url":
+            parts.append(dict(block))
+        elif block.get("type") == "image":
+            from langchain_core.messages.block_translators.openai import convert_to_openai_image_block
+
+            parts.append(convert_to_openai_image_block(block))
+        else:
+            raise ValueError(f"Content block type {block.get('type')!r} is not supported by ChatAnyFast.")
+    return parts
+
+
+def tool_content_to_wire(content: str | list[Any]) -> str:
+    """A tool result as text: a string as is, text blocks joined, anything else as JSON."""
+    if isinstance(content, str):
+        return content
+    if all(isinstance(b, str) or (isinstance(b, Mapping) and b.get("type") == "text") for b in content):
+        return text_of(content)
+    return json.dumps(content, ensure_ascii=False, default=str)
+
+
+def thinking_to_wire(thinking: bool | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``True``/``False`` as ``{"type": "enabled"|"disabled"}``; a dict is sent as given.
+
+    >>> thinking_to_wire(True)
+    {'type': 'enabled'}
+    """
+    if thinking is None:
+        return None
+    if isinstance(thinking, bool):
+        return {"type": "enabled" if thinking else "disabled"}
+    if isinstance(thinking, Mapping):
+        return dict(thinking)
+    raise ValueError(
+        f"thinking={thinking!r}: allowed: True, False, or {{'type': 'enabled'|'disabled', 'clear_thinking': bool}}"
+    )
+
+
+def stop_to_wire(stop: str | Sequence[str] | None) -> list[str] | None:
+    """Stop sequences as a list, or ``None`` when there are none (an empty list is not sent)."""
+    if stop is None:
+        return None
+    if isinstance(stop, str):
+        return [stop]
+    return list(stop) or None
+
+
+def tool_choice_to_wire(tool_choice: Any, tool_names: Sequence[str]) -> str | dict[str, Any] | None:
+    """Every ``tool_choice`` form LangChain users pass, as the API's form.
+
+    ``"auto"``/``"none"`` as is; ``"any"``, ``"required"`` and ``True`` force a call (``True`` with one
+    tool names it); ``False`` is ``"none"``; a tool name, ``{"type": "function", "function": {"name"}}``,
+    ``{"type": "tool", "name"}`` or ``{"name"}`` name the tool.
+
+    >>> tool_choice_to_wire("any", ["add"])
+    'required'
+    >>> tool_choice_to_wire("add", ["add"])
+    {'type': 'function', 'function': {'name': 'add'}}
+    """
+    if tool_choice is None:
+        return None
+    if tool_choice is True:
+        return _named(tool_names[0]) if len(tool_names) == 1 else "required"
+    if tool_choice is False:
+        return "none"
+    if isinstance(tool_choice, str):
+        if tool_choice in ("auto", "none", "required"):
+            return tool_choice
+        if tool_choice == "any":
+            return "required"
+        if tool_choice not in tool_names:
+            raise ValueError(
+                f"tool_choice={tool_choice!r} names no bound tool; bound tools: {list(tool_names)} "
+                "(or use 'auto', 'none', 'any', 'required')"
+            )
+        return _named(tool_choice)
+    if isinstance(tool_choice, Mapping):
+        function = tool_choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+        if isinstance(name, str) and tool_choice.get("type", "function") in ("function", "tool"):
+            return tool_choice_to_wire(name, tool_names)
+    raise ValueError(
+        f"tool_choice={tool_choice!r}: allowed: a tool name, 'auto', 'none', 'any', 'required', True, False, "
+        "or {'type': 'function', 'function': {'name': ...}}"
+    )
+
+
+def _named(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name}}
+
+
+JSON_SCHEMA_INSTRUCTION = (
+    "Answer with a single JSON object that conforms to the JSON schema below. Output only the JSON object: "
+    "no prose, no markdown code fence.\nJSON schema:\n"
+)
+
+
+def json_schema_to_wire(
+    messages: list[dict[str, Any]], response_format: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """``response_format`` of type ``json_schema``, which AnyFast lacks, as ``json_object`` with the
+    schema stated in the system prompt (appended to a leading system message, or a new one).
+
+    Returns the new messages and response format; the caller validates the answer against the schema.
+    """
+    spec = response_format.get("json_schema") or {}
+    schema = spec.get("schema", spec) if isinstance(spec, Mapping) else spec
+    instruction = JSON_SCHEMA_INSTRUCTION + json.dumps(schema, ensure_ascii=False, sort_keys=True)
+    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
+        first = {**messages[0], "content": messages[0]["content"] + "\n\n" + instruction}
+        return [first, *messages[1:]], {"type": "json_object"}
+    return [{"role": "system", "content": instruction}, *messages], {"type": "json_object"}
+
+
+# --------------------------------------------------------------------------- wire -> LangChain
+
+
+def usage_from_wire(usage: Usage | None) -> UsageMetadata | None:
+    """Token counts; cache reads and reasoning tokens only when the server reported them.
+
+    >>> usage_from_wire(Usage(prompt_tokens=5, completion_tokens=7, total_tokens=12))
+    {'input_tokens': 5, 'output_tokens': 7, 'total_tokens': 12}
+    """
+    if usage is None:
+        return None
+    # A cast, not a literal: mypy targeting 3.10 reads UsageMetadata's NotRequired keys as required.
+    metadata = cast(
+        "UsageMetadata",
+        {
+            "input_tokens": usage.prompt_tokens,
+            "output_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+        },
+    )
+    if (cached := usage.cached_tokens) is not None:
+        metadata["input_token_details"] = {"cache_read": cached}
+    if (reasoning := usage.reasoning_tokens) is not None:
+        metadata["output_token_details"] = {"reasoning": reasoning}
+    return metadata
+
+
+def tool_calls_from_wire(calls: Sequence[ToolCall]) -> tuple[list[LCToolCall], list[InvalidToolCall]]:
+    """Parsed calls, and those whose arguments are not a JSON object (kept, with the reason)."""
+    valid: list[LCToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in calls:
+        name, arguments = call.function.name, call.function.arguments
+        try:
+            args = json.loads(arguments) if arguments.strip() else {}
+        except ValueError as exc:
+            invalid.append(
+                invalid_tool_call(name=name, args=arguments, id=call.id or None, error=f"arguments are not JSON: {exc}")
+            )
+            continue
+        if not isinstance(args, dict):
+            invalid.append(
+                invalid_tool_call(name=name, args=arguments, id=call.id or None, error="arguments are not an object")
+            )
+            continue
+        valid.append(tool_call(name=name, args=args, id=call.id or None))
+    return valid, invalid
+
+
+def response_metadata_from_wire(completion: ChatCompletion, model: str) -> dict[str, Any]:
+    """``model_name``, ``finish_reason``, ``id`` and ``model_provider`` of an answer."""
+    metadata: dict[str, Any] = {
+        "model_name": completion.model or model,
+        "finish_reason": completion.finish_reason,
+        "id": completion.id or None,
+        "model_provider": PROVIDER,
+    }
+    if completion.request_id and completion.request_id != completion.id:
+        metadata["request_id"] = completion.request_id
+    return metadata
+
+
+def message_from_wire(completion: ChatCompletion, model: str, *, first_call_only: bool = False) -> AIMessage:
+    """A whole answer as an ``AIMessage``: answer text in ``content``, reasoning in
+    ``additional_kwargs["reasoning_content"]``, tool calls parsed, usage and metadata set."""
+    message = completion.message
+    calls = message.tool_calls or []
+    if first_call_only:
+        calls = calls[:1]
+    tool_calls, invalid_tool_calls = tool_calls_from_wire(calls)
+    additional_kwargs = {"reasoning_content": message.reasoning_content} if message.reasoning_content else {}
+    return AIMessage(
+        content=message.content or "",
+        additional_kwargs=additional_kwargs,
+        tool_calls=tool_calls,
+        invalid_tool_calls=invalid_tool_calls,
+        response_metadata=response_metadata_from_wire(completion, model),
+        usage_metadata=usage_from_wire(completion.usage),
+        id=completion.id or None,
+    )
+
+
+_CHUNK_METADATA = {"model_provider": PROVIDER}
+
+
+def chunk_from_wire(delta: StreamDelta, *, first_call_only: bool = False) -> ChatGenerationChunk | None:
+    """One streamed piece as a generation chunk: text in ``content``, reasoning in
+    ``additional_kwargs["reasoning_content"]``, tool-call fragments as ``tool_call_chunks``.
+
+    Every chunk names the provider (chunk merging keeps one copy of an unchanged ``model_provider``)
+    so its ``content_blocks`` come out of the same translator as the final message's. Text and
+    reasoning chunks skip pydantic validation: nothing in them needs it, and it is the per-chunk cost.
+    """
+    content = delta.content
+    additional_kwargs = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
+    if not delta.tool_calls:
+        message = AIMessageChunk.model_construct(
+            content=content, additional_kwargs=additional_kwargs, response_metadata=dict(_CHUNK_METADATA)
+        )
+        return ChatGenerationChunk.model_construct(message=message, text=content, generation_info=None)
+    fragments = [f for f in delta.tool_calls if f.index == 0] if first_call_only else delta.tool_calls
+    if not (fragments or content or additional_kwargs):
+        return None
+    chunks = [tool_call_chunk(name=f.name, args=f.arguments or None, id=f.id, index=f.index) for f in fragments]
+    message = AIMessageChunk(
+        content=content,
+        additional_kwargs=additional_kwargs,
+        response_metadata=dict(_CHUNK_METADATA),
+        tool_call_chunks=chunks,
+    )
+    return ChatGenerationChunk(message=message)
+
+
+def last_chunk_from_wire(completion: ChatCompletion, model: str) -> ChatGenerationChunk:
+    """The closing chunk: the only one with ``finish_reason``, ``model_name``, ``id`` and usage, so
+    merging chunks never concatenates or double-counts them."""
+    message = AIMessageChunk(
+        content="",
+        response_metadata=response_metadata_from_wire(completion, model),
+        usage_metadata=usage_from_wire(completion.usage),
+        chunk_position="last",
+        id=completion.id or None,
+    )
+    return ChatGenerationChunk(message=message)

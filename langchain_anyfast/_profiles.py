@@ -1,0 +1,39 @@
+"""Model profiles (``ChatAnyFast(...).profile``): what LangChain may assume about each model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_GLM_5_2: dict[str, Any] = {
+    "name": "GLM-5.2",
+    "max_output_tokens": 131072,
+    "text_inputs": True,
+    "image_inputs": False,
+    "image_url_inputs": False,
+    "pdf_inputs": False,
+    "audio_inputs": False,
+    "video_inputs": False,
+    "text_outputs": True,
+    "image_outputs": False,
+    "audio_outputs": False,
+    "video_outputs": False,
+    "reasoning_output": True,
+    "reasoning_effort_levels": ["none", "minimal", "low", "medium", "high", "xhigh", "max"],
+    "reasoning_effort_default": "max",
+    "tool_calling": True,
+    "tool_choice": True,
+    "tool_call_streaming": True,
+    # The API has no json_schema response format; ChatAnyFast provides it on top of json_object
+    # (schema in the prompt, answer validated), so schema-shaped answers are available.
+    "structured_output": True,
+    "temperature": True,
+    "attachment": False,
+}
+
+MODEL_PROFILES: dict[str, dict[str, Any]] = {"glm-5.2": _GLM_5_2}
+
+
+def model_profile(model: str) -> dict[str, Any] | None:
+    """A copy of the profile of ``model``, or ``None`` for a model we know nothing about."""
+    profile = MODEL_PROFILES.get(model)
+    return dict(profile) if profile is not None else None

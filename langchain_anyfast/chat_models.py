@@ -1,0 +1,581 @@
+"""``ChatAnyFast``: GLM-5.2 on AnyFast as a LangChain chat model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.language_models.model_profile import ModelProfile
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from typing_extensions import Self
+
+from anyfast_core import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_MODEL,
+    AnyFastClient,
+    AnyFastError,
+    AsyncAnyFastClient,
+    ChatCompletion,
+    ChatRequest,
+)
+from anyfast_core.client import as_timeout
+from anyfast_core.retry import RetryPolicy
+from anyfast_core.settings import resolve_base_url
+from langchain_anyfast import _blocks  # noqa: F401  (registers the "anyfast" content-block translator)
+from langchain_anyfast._convert import (
+    chunk_from_wire,
+    json_schema_to_wire,
+    last_chunk_from_wire,
+    message_from_wire,
+    messages_to_wire,
+    stop_to_wire,
+    thinking_to_wire,
+    tool_choice_to_wire,
+)
+from langchain_anyfast._errors import to_langchain_error
+from langchain_anyfast._profiles import model_profile
+
+_REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "extra_body", "stream"}
+_CLIENT_SETTINGS = frozenset(
+    {
+        "api_key",
+        "base_url",
+        "timeout",
+        "request_timeout",
+        "max_retries",
+        "http_client",
+        "http_async_client",
+        "default_headers",
+    }
+)
+_client_lock = threading.Lock()
+
+
+class ChatAnyFast(BaseChatModel):
+    r"""GLM-5.2 (and any other model AnyFast serves) through AnyFast's OpenAI-compatible chat API.
+
+    Setup:
+        Install the package and set your key:
+
+        ```bash
+        pip install "anyfast-glm[langchain]"
+        export ANYFAST_API_KEY="your-key"
+        ```
+
+    Key init args — completion params:
+        model: str
+            Model id, default ``"glm-5.2"`` (alias ``model_name``).
+        thinking: bool | dict
+            ``True``/``False`` switch reasoning on or off; a dict such as
+            ``{"type": "enabled", "clear_thinking": False}`` enables preserved thinking.
+        reasoning_effort: str
+            ``"max"`` (server default), ``"xhigh"``, ``"high"``, ``"medium"``, ``"low"``, ``"minimal"``, ``"none"``.
+        max_tokens: int
+            Output cap, 1..131072, reasoning included. Sent as ``max_tokens``.
+        temperature: float
+            0..1.
+        top_p: float
+            0.01..1.
+        stop: list[str]
+            Stop sequences (alias ``stop_sequences``).
+        stream_usage: bool
+            Token usage on the last streamed chunk (default ``True``).
+
+    Key init args — client params:
+        api_key: SecretStr
+            Defaults to ``ANYFAST_API_KEY``.
+        base_url: str
+            Defaults to ``ANYFAST_BASE_URL``, else ``https://www.anyfast.ai/v1``.
+        timeout: float | httpx.Timeout
+            Read timeout in seconds (GLM may think for minutes; default 600).
+        max_retries: int
+            Retries of 429 rate limits, 5xx and connection failures (default 2). Balance and quota
+            errors are never retried.
+        http_client / http_async_client: httpx.Client / httpx.AsyncClient
+            Your own clients (proxies, transports, tests).
+
+    Instantiate:
+        ```python
+        from langchain_anyfast import ChatAnyFast
+
+        model = ChatAnyFast(model="glm-5.2", reasoning_effort="high", max_tokens=4096)
+        ```
+
+    Invoke:
+        ```python
+        message = model.invoke([("system", "Answer briefly."), ("human", "Why is the sky blue?")])
+        message.content                                   # the answer
+        message.additional_kwargs["reasoning_content"]    # the model's reasoning
+        message.content_blocks[0]                         # {"type": "reasoning", "reasoning": "..."}
+        ```
+
+    Stream:
+        ```python
+        for chunk in model.stream("Why is the sky blue?"):
+            print(chunk.additional_kwargs.get("reasoning_content", ""), chunk.content, sep="", end="")
+        ```
+        Reasoning arrives live on each chunk (callbacks see it too); ``finish_reason``, ``model_name``
+        and usage arrive once, on the last chunk. ``output_version="v1"`` gives indexed reasoning,
+        text and tool-call blocks; ``stream_events(version="v3")`` emits reasoning deltas.
+
+    Async:
+        ```python
+        message = await model.ainvoke("Why is the sky blue?")
+        async for chunk in model.astream("Why is the sky blue?"):
+            ...
+        ```
+        Natively async (one connection pool per event loop), never a thread.
+
+    Tool calling:
+        ```python
+        from pydantic import BaseModel, Field
+
+        class GetWeather(BaseModel):
+            '''Get the current weather in a city.'''
+            city: str = Field(description="e.g. Florence")
+
+        model_with_tools = model.bind_tools([GetWeather], tool_choice="auto")
+        model_with_tools.invoke("Weather in Florence?").tool_calls
+        # [{"name": "GetWeather", "args": {"city": "Florence"}, "id": "call_...", "type": "tool_call"}]
+        ```
+        ``tool_choice``: a tool name, ``"auto"``, ``"none"``, ``"any"``/``"required"``, ``True``, or a dict.
+        GLM documents only ``"auto"``, so a forced choice is a strong hint, not a guarantee.
+        ``parallel_tool_calls=False`` is not an API field: ChatAnyFast keeps the first call of an
+        answer and drops the rest. ``tool_stream=True`` streams tool arguments in fragments.
+        The reasoning of each assistant turn is sent back with it, which GLM's interleaved thinking
+        needs across tool-calling turns (e.g. in LangGraph agents).
+
+    Structured output:
+        ```python
+        class Joke(BaseModel):
+            setup: str
+            punchline: str
+
+        model.with_structured_output(Joke).invoke("Tell me a joke")            # tool call (default)
+        model.with_structured_output(Joke, method="json_mode").invoke("... as JSON")
+        model.with_structured_output(Joke, method="json_schema").invoke("Tell me a joke")
+        ```
+        The API has no ``json_schema`` response format: ``method="json_schema"`` sends
+        ``{"type": "json_object"}`` with the schema in the system prompt and validates the answer.
+        A text answer instead of a forced tool call is parsed as JSON (fenced too); when it holds
+        none, an ``OutputParserException`` says so. ``include_raw=True`` returns raw, parsed and error.
+
+    Reasoning:
+        ```python
+        model = ChatAnyFast(thinking=True, reasoning_effort="max")
+        model = ChatAnyFast(thinking={"type": "enabled", "clear_thinking": False})  # preserved thinking
+        model = ChatAnyFast(thinking=False)  # no reasoning
+        ```
+
+    Token usage:
+        ```python
+        message.usage_metadata
+        # {"input_tokens": 179, "output_tokens": 79, "total_tokens": 258,
+        #  "input_token_details": {"cache_read": 43}}   # details only when reported
+        ```
+
+    Response metadata:
+        ```python
+        message.response_metadata
+        # {"model_name": "glm-5.2", "finish_reason": "stop", "id": "...", "model_provider": "anyfast"}
+        ```
+        Finish reasons ``sensitive``, ``network_error`` and ``model_context_window_exceeded`` raise
+        (``ModelRefusalError``, ``ModelAPIError``, ``ContextOverflowError``); ``length`` is reported.
+        Errors are ``langchain_core.exceptions`` types and ``anyfast_core`` errors at once.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, alias="model_name")
+    """Model id sent as ``model``."""
+    api_key: SecretStr | None = Field(default_factory=secret_from_env(API_KEY_ENV, default=None))
+    """API key; defaults to ``ANYFAST_API_KEY``. Never logged, printed or serialized."""
+    base_url: str | None = Field(default_factory=from_env(BASE_URL_ENV, default=None))
+    """API base URL; defaults to ``ANYFAST_BASE_URL``, else ``https://www.anyfast.ai/v1``."""
+    thinking: bool | dict[str, Any] | None = None
+    """``True``/``False`` or ``{"type": "enabled"|"disabled", "clear_thinking": bool}``; unset: server default (on)."""
+    reasoning_effort: str | None = None
+    """``max``, ``xhigh``, ``high``, ``medium``, ``low``, ``minimal`` or ``none``; unset: server default (max)."""
+    temperature: float | None = None
+    """Sampling temperature, 0..1."""
+    top_p: float | None = None
+    """Nucleus sampling, 0.01..1."""
+    max_tokens: int | None = None
+    """Maximum output tokens including reasoning, 1..131072 (sent as ``max_tokens``)."""
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences."""
+    timeout: float | httpx.Timeout | None = Field(default=None, alias="request_timeout")
+    """Read timeout in seconds, or an ``httpx.Timeout``; unset: 600 s reads, 10 s connects."""
+    max_retries: int = 2
+    """Retries for rate limits, server errors and connection failures."""
+    streaming: bool = False
+    """Stream under ``invoke`` too (so callbacks receive tokens)."""
+    stream_usage: bool = True
+    """Ask for token usage when streaming (``stream_options.include_usage``)."""
+    tool_stream: bool | None = None
+    """Stream tool-call arguments in fragments (GLM ``tool_stream``); unset: whole calls."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Other request parameters; documented ones are validated, others are sent as given."""
+    extra_body: dict[str, Any] | None = None
+    """Undocumented fields merged into the request body as given."""
+    default_headers: dict[str, str] | None = None
+    """Extra HTTP headers on every request."""
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` to send sync requests with (yours to close)."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` to send async requests with (yours to close)."""
+
+    # hide_input_in_errors: a validation error must not echo the constructor arguments (the key among them).
+    model_config = ConfigDict(populate_by_name=True, hide_input_in_errors=True)
+
+    _client: AnyFastClient | None = PrivateAttr(default=None)
+    _async_client: AsyncAnyFastClient | None = PrivateAttr(default=None)
+
+    # ------------------------------------------------------------------ validation
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _validate_settings(self) -> Self:
+        """Fail at construction, with the field named, rather than at the first request."""
+        RetryPolicy(max_retries=self.max_retries)
+        as_timeout(self.timeout)
+        resolve_base_url(self.base_url)
+        if self.http_client is not None and not isinstance(self.http_client, httpx.Client):
+            raise ValueError(f"http_client must be an httpx.Client, got {type(self.http_client).__name__}")
+        if self.http_async_client is not None and not isinstance(self.http_async_client, httpx.AsyncClient):
+            raise ValueError(
+                f"http_async_client must be an httpx.AsyncClient, got {type(self.http_async_client).__name__}"
+            )
+        fields, extra = _split_params({**self._default_params, **self.model_kwargs})
+        extra_body = {**(self.extra_body or {}), **extra} or None
+        ChatRequest.create(**fields, messages=[{"role": "user", "content": "."}], extra_body=extra_body)
+        return self
+
+    # ------------------------------------------------------------------ LangChain plumbing
+
+    @property
+    def _llm_type(self) -> str:
+        return "anyfast-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": API_KEY_ENV}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_anyfast", "chat_models"]
+
+    @property
+    def _default_params(self) -> dict[str, Any]:
+        """The documented request fields set on the model, in wire form."""
+        params: dict[str, Any] = {"model": self.model}
+        for name, value in (
+            ("thinking", thinking_to_wire(self.thinking)),
+            ("reasoning_effort", self.reasoning_effort),
+            ("max_tokens", self.max_tokens),
+            ("temperature", self.temperature),
+            ("top_p", self.top_p),
+            ("stop", stop_to_wire(self.stop)),
+        ):
+            if value is not None:
+                params[name] = value
+        return params
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {**self._default_params, **self.model_kwargs}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="anyfast",
+            ls_model_name=kwargs.get("model", self.model),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        if ls_stop := stop or kwargs.get("stop") or self.stop:
+            params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        return model_profile(self.model)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ clients
+
+    def _client_settings(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+        }
+
+    @property
+    def client(self) -> AnyFastClient:
+        """The sync core client, created on first use and kept."""
+        if self._client is None:
+            with _client_lock:
+                if self._client is None:
+                    self._client = AnyFastClient(http_client=self.http_client, **self._client_settings())
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncAnyFastClient:
+        """The async core client, created on first use and kept (it keeps one pool per event loop)."""
+        if self._async_client is None:
+            with _client_lock:
+                if self._async_client is None:
+                    self._async_client = AsyncAnyFastClient(
+                        http_client=self.http_async_client, **self._client_settings()
+                    )
+        return self._async_client
+
+    # ------------------------------------------------------------------ the payload builder
+
+    def _build_request(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, stream: bool, kwargs: dict[str, Any]
+    ) -> tuple[ChatRequest, bool]:
+        """One validated request from the model's settings and the call's overrides; also whether
+        only the first tool call is wanted (``parallel_tool_calls=False``)."""
+        call = dict(kwargs)
+        for internal in ("stream", "ls_structured_output_format", "structured_output_format"):
+            call.pop(internal, None)
+        stream_usage = call.pop("stream_usage", self.stream_usage)
+        parallel_tool_calls = call.pop("parallel_tool_calls", None)
+        misplaced = sorted(_CLIENT_SETTINGS & call.keys())
+        if misplaced:
+            raise ValueError(f"{misplaced} are client settings: set them on ChatAnyFast(...), not per call.")
+        if "model_name" in call:
+            call["model"] = call.pop("model_name")
+        if "stop_sequences" in call:
+            call["stop"] = call.pop("stop_sequences")
+        if "thinking" in call:
+            call["thinking"] = thinking_to_wire(call["thinking"])
+        extra = {**(self.extra_body or {}), **(call.pop("extra_body", None) or {})}
+        params = {**self._default_params, **self.model_kwargs, **call}
+        if stop is not None:
+            params["stop"] = stop
+        params["stop"] = stop_to_wire(params.get("stop"))
+        if params.get("tool_choice") is not None:
+            names = [t["function"]["name"] for t in params.get("tools") or () if isinstance(t.get("function"), dict)]
+            params["tool_choice"] = tool_choice_to_wire(params["tool_choice"], names)
+        wire_messages = messages_to_wire(messages)
+        response_format = params.get("response_format")
+        if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
+            wire_messages, params["response_format"] = json_schema_to_wire(wire_messages, response_format)
+        if stream:
+            if stream_usage:
+                params["stream_options"] = {"include_usage": True}
+            if self.tool_stream is not None:
+                params.setdefault("tool_stream", self.tool_stream)
+        fields, unknown = _split_params(params)
+        extra.update(unknown)
+        request = ChatRequest.create(**fields, messages=wire_messages, extra_body=extra or None)
+        return request, parallel_tool_calls is False
+
+    # ------------------------------------------------------------------ calls
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, first_call_only = self._build_request(messages, stop, False, kwargs)
+        try:
+            completion = self.client.chat(request)
+        except AnyFastError as exc:
+            raise to_langchain_error(exc) from exc
+        return _result(completion, request.model, first_call_only)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, first_call_only = self._build_request(messages, stop, False, kwargs)
+        try:
+            completion = await self.async_client.chat(request)
+        except AnyFastError as exc:
+            raise to_langchain_error(exc) from exc
+        return _result(completion, request.model, first_call_only)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # LangChain itself reports each chunk to the callbacks (on_llm_new_token), reasoning chunks
+        # included; reporting here too would double every token.
+        request, first_call_only = self._build_request(messages, stop, True, kwargs)
+        try:
+            with self.client.stream(request) as stream:
+                for delta in stream:
+                    chunk = chunk_from_wire(delta, first_call_only=first_call_only)
+                    if chunk is not None:
+                        yield chunk
+                yield last_chunk_from_wire(stream.completion, request.model)
+        except AnyFastError as exc:
+            raise to_langchain_error(exc) from exc
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, first_call_only = self._build_request(messages, stop, True, kwargs)
+        try:
+            async with await self.async_client.stream(request) as stream:
+                async for delta in stream:
+                    chunk = chunk_from_wire(delta, first_call_only=first_call_only)
+                    if chunk is not None:
+                        yield chunk
+                yield last_chunk_from_wire(stream.completion, request.model)
+        except AnyFastError as exc:
+            raise to_langchain_error(exc) from exc
+
+    # ------------------------------------------------------------------ tools and structured output
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | Any],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (pydantic classes, functions, LangChain tools or OpenAI tool dicts).
+
+        Args:
+            tools: The tools the model may call.
+            tool_choice: A tool name, ``"auto"``, ``"none"``, ``"any"``/``"required"``, ``True`` (force a
+                call), ``False`` (no call), or ``{"type": "function", "function": {"name": ...}}``.
+            parallel_tool_calls: ``False`` keeps only the first call of each answer (the API has no
+                such switch, so it is applied to the answer); ``True``/``None`` keep them all.
+            strict: Passed into each function definition as ``strict``.
+            kwargs: Further call parameters, e.g. ``tool_stream=True``.
+        """
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        names = [t["function"]["name"] for t in formatted if isinstance(t.get("function"), dict)]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice_to_wire(tool_choice, names)
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """A runnable that answers with ``schema``'s value (a pydantic instance, else a dict).
+
+        Args:
+            schema: A pydantic class, a TypedDict, or a JSON schema / OpenAI function dict.
+            method: ``"function_calling"`` (a forced tool call), ``"json_mode"`` (``json_object``
+                response format; describe the keys in the prompt) or ``"json_schema"`` (``json_object``
+                with the schema put in the system prompt by ChatAnyFast, the answer validated).
+            include_raw: Return ``{"raw": AIMessage, "parsed": value | None, "parsing_error": error | None}``
+                instead of raising on a parsing error.
+            strict: Sent as the tool's ``strict`` flag with ``function_calling``.
+        """
+        from langchain_core.runnables import RunnableLambda, RunnableMap, RunnablePassthrough
+        from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+
+        from langchain_anyfast._structured import StructuredOutputParser, is_pydantic_class
+
+        if kwargs:
+            raise ValueError(f"Unexpected arguments: {sorted(kwargs)}")
+        if method not in ("function_calling", "json_mode", "json_schema"):
+            raise ValueError(f"method={method!r}: allowed: 'function_calling', 'json_mode', 'json_schema'")
+        if schema is None and method != "json_mode":
+            raise ValueError(f"method={method!r} needs a schema (only 'json_mode' works without one).")
+        json_schema = convert_to_json_schema(schema) if schema is not None else None
+        output_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        llm: Runnable[LanguageModelInput, Any]
+        if method == "function_calling":
+            tool_name = convert_to_openai_tool(schema)["function"]["name"]  # type: ignore[arg-type]
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=tool_name,
+                parallel_tool_calls=False,
+                strict=strict,
+                ls_structured_output_format=output_format,
+            )
+            parser = StructuredOutputParser(schema, json_schema, tool_name)
+        elif method == "json_mode":
+            llm = self.bind(response_format={"type": "json_object"}, ls_structured_output_format=output_format)
+            parser = StructuredOutputParser(schema, json_schema)
+        else:
+            name = (json_schema or {}).get("title") or "answer"
+            llm = self.bind(
+                response_format={"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}},
+                ls_structured_output_format=output_format,
+            )
+            parser = StructuredOutputParser(schema, json_schema)
+        output_parser: Runnable[Any, Any] = RunnableLambda(parser, name="AnyFastStructuredOutputParser")
+        if is_pydantic_class(schema):
+            output_parser = output_parser.with_types(output_type=schema)  # type: ignore[arg-type]
+        if not include_raw:
+            return llm | output_parser
+        parse_raw = RunnablePassthrough.assign(parsed=itemgetter("raw") | output_parser, parsing_error=lambda _: None)
+        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse_raw.with_fallbacks([no_parse], exception_key="parsing_error")
+
+
+def _split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Documented request fields (validated by the core) apart from others (sent as given)."""
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in _REQUEST_FIELDS:
+            if value is not None:
+                fields[key] = value
+        else:
+            extra[key] = value
+    return fields, extra
+
+
+def _result(completion: ChatCompletion, model: str, first_call_only: bool) -> ChatResult:
+    message = message_from_wire(completion, model, first_call_only=first_call_only)
+    return ChatResult(
+        generations=[ChatGeneration(message=message)],
+        llm_output={"model_name": message.response_metadata["model_name"], "id": completion.id or None},
+    )
