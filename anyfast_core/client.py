@@ -49,6 +49,10 @@ __all__ = [
 
 logger = logging.getLogger("anyfast_core")
 
+# The waits between retries go through these names, so tests can record them instead of waiting.
+_sleep = time.sleep
+_async_sleep = asyncio.sleep
+
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=30.0)
 """Reads wait up to ten minutes: GLM can think for minutes before its first token."""
 
@@ -202,7 +206,7 @@ class AnyFastClient(_BaseClient):
                 error = transport_error(exc, self.timeout)
             if response is not None:
                 response.close()
-            time.sleep(self._next_delay(request, error, attempt))
+            _sleep(self._next_delay(request, error, attempt))
             attempt += 1
 
     def close(self) -> None:
@@ -297,7 +301,7 @@ class AsyncAnyFastClient(_BaseClient):
                 error = transport_error(exc, self.timeout)
             if response is not None:
                 await response.aclose()
-            await asyncio.sleep(self._next_delay(request, error, attempt))
+            await _async_sleep(self._next_delay(request, error, attempt))
             attempt += 1
 
     async def aclose(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 DONE = b"[DONE]"
+_BOM = b"\xef\xbb\xbf"
 
 
 class SSEDecoder:
@@ -40,16 +41,22 @@ class SSEDecoder:
         """The data payloads of the events that ``chunk`` completes, in order."""
         if not chunk:
             return []
-        if self._pending_cr:
+        if not self._started:
+            # The spec allows one leading BOM, which may itself arrive split.
+            head = self._buffer + chunk
+            if len(head) < len(_BOM) and _BOM.startswith(head):
+                self._buffer = head
+                return []
+            self._started = True
+            self._buffer = b""
+            chunk = head.removeprefix(_BOM)
+        elif self._pending_cr:
             # A CR ended the last chunk: if this one starts with LF, the pair was one line end.
             self._pending_cr = False
             if chunk.startswith(b"\n"):
                 chunk = chunk[1:]
-                if not chunk:
-                    return []
-        if not self._started:
-            self._started = True
-            chunk = chunk.removeprefix(b"\xef\xbb\xbf")  # the spec allows one leading BOM
+        if not chunk:
+            return []
         buffer = self._buffer + chunk if self._buffer else chunk
         if b"\r" in buffer:
             if buffer.endswith(b"\r"):

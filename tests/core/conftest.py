@@ -1,0 +1,57 @@
+"""Fixtures for the core tests; the helpers they use live in ``core_support``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Test modules import the helpers as a plain module (pytest runs with --import-mode=importlib).
+sys.path.insert(0, str(Path(__file__).parent))
+
+from core_support import Harness, LoopbackServer, Reply, Server
+
+from anyfast_core import client as client_module
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def harness(mode: str) -> Callable[..., Harness]:
+    """``harness(*replies, **client_kwargs)``: a scripted server and a client of the current mode."""
+
+    def make(*replies: Reply, **client_kwargs: Any) -> Harness:
+        return Harness(mode, Server(*replies), **client_kwargs)
+
+    return make
+
+
+@pytest.fixture
+def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between retries, recorded instead of slept."""
+    waited: list[float] = []
+
+    async def async_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(client_module, "_sleep", waited.append)
+    monkeypatch.setattr(client_module, "_async_sleep", async_sleep)
+    return waited
+
+
+@pytest.fixture(autouse=True)
+def _no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANYFAST_API_KEY", raising=False)
+    monkeypatch.delenv("ANYFAST_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as server:
+        yield server

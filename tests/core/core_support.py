@@ -1,0 +1,287 @@
+"""Helpers for the core tests: scripted httpx transports, recorded GLM bodies, a sync/async harness.
+
+Every client behaviour is tested through :class:`Harness`, which runs the same scenario on
+``AnyFastClient`` or ``AsyncAnyFastClient`` (the ``mode`` fixture), so the twins cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatCompletion, ChatRequest, StreamDelta
+
+DATA = Path(__file__).parent / "data"
+KEY = "sk-test-SECRET-0123456789abcdef"
+"""A key distinctive enough that any leak of it is found by a substring search."""
+
+SSE_HEADERS = {"content-type": "text/event-stream;charset=UTF-8"}
+JSON_HEADERS = {"content-type": "application/json; charset=UTF-8"}
+
+
+def recording(name: str) -> bytes:
+    """A recorded real GLM response body (see data/README.md)."""
+    return (DATA / name).read_bytes()
+
+
+def request(**fields: Any) -> ChatRequest:
+    fields.setdefault("model", "glm-5.2")
+    fields.setdefault("messages", [{"role": "user", "content": "Hi"}])
+    return ChatRequest.create(**fields)
+
+
+def chunk(
+    delta: dict[str, Any] | None = None,
+    finish_reason: str | None = None,
+    usage: dict[str, Any] | None = None,
+    *,
+    choices: bool = True,
+) -> dict[str, Any]:
+    """One stream chunk in the GLM shape (no ``object``); ``choices=False`` gives OpenAI's ``choices: []``."""
+    data: dict[str, Any] = {"id": "chatcmpl-1", "created": 1, "model": "glm-5.2"}
+    choice: dict[str, Any] = {"index": 0, "delta": delta or {}}
+    if finish_reason is not None:
+        choice["finish_reason"] = finish_reason
+    data["choices"] = [choice] if choices else []
+    if usage is not None:
+        data["usage"] = usage
+    return data
+
+
+def sse(*events: dict[str, Any] | bytes | str, done: bool = True, eol: bytes = b"\n") -> bytes:
+    """An event-stream body: each event as ``data: <json>`` and a blank line, then ``[DONE]``."""
+    out = []
+    for event in events:
+        payload = event if isinstance(event, bytes) else (event.encode() if isinstance(event, str) else None)
+        if payload is None:
+            payload = json.dumps(event, ensure_ascii=False).encode()
+        out.append(b"data: " + payload + eol + eol)
+    if done:
+        out.append(b"data: [DONE]" + eol + eol)
+    return b"".join(out)
+
+
+def completion_body(
+    content: str | None = "Hello!",
+    finish_reason: str | None = "stop",
+    **message: Any,
+) -> dict[str, Any]:
+    choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content, **message}}
+    if finish_reason is not None:
+        choice["finish_reason"] = finish_reason
+    return {
+        "id": "chatcmpl-1",
+        "created": 1,
+        "model": "glm-5.2",
+        "choices": [choice],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
+
+
+class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body sent in the given pieces, optionally failing after them; records closing."""
+
+    def __init__(self, pieces: list[bytes], error: Exception | None = None) -> None:
+        self.pieces = pieces
+        self.error = error
+        self.closed = False
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self.pieces:
+            self.sent += 1
+            yield piece
+        if self.error is not None:
+            raise self.error
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            self.sent += 1
+            yield piece
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+
+class Server:
+    """A scripted server: each request gets the next reply (the last one repeats).
+
+    A reply is an ``httpx.Response``, an exception to raise (a transport failure), or a function
+    of the request. ``requests`` keeps what was sent; ``bodies`` their JSON.
+    """
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        if isinstance(reply, Exception):
+            raise reply
+        if isinstance(reply, httpx.Response):
+            # A client rebinds the response it receives, so each request gets a fresh copy.
+            stream = reply.stream if isinstance(reply.stream, Body) else httpx.ByteStream(reply.read())
+            return httpx.Response(reply.status_code, headers=reply.headers, stream=stream)
+        return reply(request)
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.requests if r.content]
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.Response(status, content=content, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def sse_response(body: bytes | Body, status: int = 200, headers: dict[str, str] | None = None) -> httpx.Response:
+    stream = body if isinstance(body, Body) else Body([body])
+    return httpx.Response(status, stream=stream, headers={**SSE_HEADERS, **(headers or {})})
+
+
+class Harness:
+    """Runs one scenario on the sync or the async client, with the same synchronous interface."""
+
+    def __init__(self, mode: str, server: Server, **client_kwargs: Any) -> None:
+        self.mode = mode
+        self.server = server
+        client_kwargs.setdefault("api_key", KEY)
+        client_kwargs.setdefault("base_url", "https://anyfast.test/v1")
+        self.client_kwargs = client_kwargs
+
+    def client(self) -> AnyFastClient | AsyncAnyFastClient:
+        transport = httpx.MockTransport(self.server)
+        if self.mode == "sync":
+            return AnyFastClient(http_client=httpx.Client(transport=transport), **self.client_kwargs)
+        return AsyncAnyFastClient(http_client=httpx.AsyncClient(transport=transport), **self.client_kwargs)
+
+    def chat(self, req: ChatRequest | None = None, **kwargs: Any) -> ChatCompletion:
+        client = self.client()
+        if isinstance(client, AnyFastClient):
+            return client.chat(req or request(), **kwargs)
+
+        async def run() -> ChatCompletion:
+            assert isinstance(client, AsyncAnyFastClient)
+            return await client.chat(req or request(), **kwargs)
+
+        return asyncio.run(run())
+
+    def stream(self, req: ChatRequest | None = None, **kwargs: Any) -> tuple[list[StreamDelta], ChatCompletion]:
+        """Read a whole stream: its deltas and the completion."""
+        client = self.client()
+        if isinstance(client, AnyFastClient):
+            with client.stream(req or request(), **kwargs) as stream:
+                deltas = list(stream)
+            return deltas, stream.completion
+
+        async def run() -> tuple[list[StreamDelta], ChatCompletion]:
+            assert isinstance(client, AsyncAnyFastClient)
+            async with await client.stream(req or request(), **kwargs) as stream:
+                deltas = [delta async for delta in stream]
+            return deltas, stream.completion
+
+        return asyncio.run(run())
+
+    def stream_deltas_then_error(
+        self, req: ChatRequest | None = None, **kwargs: Any
+    ) -> tuple[list[StreamDelta], BaseException]:
+        """Read a stream that is expected to fail: the deltas it gave before, and the error."""
+        deltas: list[StreamDelta] = []
+        client = self.client()
+        if isinstance(client, AnyFastClient):
+            try:
+                with client.stream(req or request(), **kwargs) as stream:
+                    for delta in stream:
+                        deltas.append(delta)
+            except Exception as exc:
+                return deltas, exc
+            raise AssertionError("the stream did not fail")
+
+        async def run() -> BaseException:
+            assert isinstance(client, AsyncAnyFastClient)
+            try:
+                async with await client.stream(req or request(), **kwargs) as stream:
+                    async for delta in stream:
+                        deltas.append(delta)
+            except Exception as exc:
+                return exc
+            raise AssertionError("the stream did not fail")
+
+        return deltas, asyncio.run(run())
+
+    def models(self) -> Any:
+        client = self.client()
+        if isinstance(client, AnyFastClient):
+            return client.models()
+
+        async def run() -> Any:
+            assert isinstance(client, AsyncAnyFastClient)
+            return await client.models()
+
+        return asyncio.run(run())
+
+
+# --------------------------------------------------------------------------- a real loopback server
+
+
+class LoopbackServer:
+    """A real HTTP/1.1 server on 127.0.0.1 that streams ``events`` SSE events per chat request.
+
+    For what only a real socket shows: connection pooling and event-loop binding.
+    """
+
+    def __init__(self, events: int = 200) -> None:
+        self.posts = 0
+        self.lock = threading.Lock()
+        body = sse(*[chunk({"content": f"w{i} "}) for i in range(events)], chunk({}, "stop"))
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                with outer.lock:
+                    outer.posts += 1
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(OSError):  # the client may leave early, as some tests mean it to
+                    self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> LoopbackServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
