@@ -81,17 +81,13 @@ def test_deltas_report_only_what_is_new() -> None:
 
 def test_whole_tool_calls_in_one_chunk_each_parallel() -> None:
     acc = StreamAccumulator()
-    first = acc.add(
-        chunk(
-            {"tool_calls": [{"id": "a", "index": 0, "type": "function", "function": {"name": "add", "arguments": "{}"}}]},
-            "tool_calls",
-        )
-    )
-    second = acc.add(
-        chunk({"tool_calls": [{"id": "b", "index": 1, "type": "function", "function": {"name": "mul", "arguments": "{}"}}]})
-    )
+    add = {"id": "a", "index": 0, "type": "function", "function": {"name": "add", "arguments": "{}"}}
+    mul = {"id": "b", "index": 1, "type": "function", "function": {"name": "mul", "arguments": "{}"}}
+    first = acc.add(chunk({"tool_calls": [add]}, "tool_calls"))
+    second = acc.add(chunk({"tool_calls": [mul]}))
     acc.add(chunk({"content": ""}, "tool_calls", USAGE))
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first.tool_calls == [ToolCallFragment(0, "a", "add", "{}")]
     assert second.tool_calls == [ToolCallFragment(1, "b", "mul", "{}")]
     calls = acc.result().message.tool_calls
@@ -124,7 +120,8 @@ def test_fragment_deltas_name_only_the_first_piece() -> None:
     acc = StreamAccumulator()
     first = acc.add(chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": ""}}]}))
     later = acc.add(chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}))
-    assert first is not None and later is not None
+    assert first is not None
+    assert later is not None
     assert first.tool_calls == [ToolCallFragment(0, "c1", "f", "")]
     assert later.tool_calls == [ToolCallFragment(0, None, None, "{}")]
 
@@ -213,7 +210,7 @@ def test_cumulative_reads_mid_stream() -> None:
         ),
         (
             "zai-glm-4.6v_multi_tool_streaming.2.sse",
-            "\nThe results are:\n- **Addition**: 2 + 3 = 5\n- **Multiplication**: 2 × 3 = 6",
+            "\nThe results are:\n- **Addition**: 2 + 3 = 5\n- **Multiplication**: 2 \u00d7 3 = 6",
             "\nThe results are:",
             [],
             "stop",

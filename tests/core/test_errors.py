@@ -46,7 +46,13 @@ ERROR_CASES: list[Any] = [
         "1301",
         id="400-1301-sensitive",
     ),
-    pytest.param(400, {"error": {"message": "overflow", "code": 1210}}, ContextWindowExceededError, "1210", id="int-code"),
+    pytest.param(
+        400,
+        {"error": {"message": "overflow", "code": 1210}},
+        ContextWindowExceededError,
+        "1210",
+        id="int-code",
+    ),
     pytest.param(401, {"error": {"message": "No token provided"}}, AuthenticationError, None, id="401-missing"),
     pytest.param(
         401,
@@ -57,12 +63,24 @@ ERROR_CASES: list[Any] = [
     ),
     pytest.param(403, {"error": {"message": "Forbidden model"}}, PermissionDeniedError, None, id="403"),
     pytest.param(404, {"error": {"message": "model not found"}}, NotFoundError, None, id="404"),
-    pytest.param(429, {"error": {"message": "Rate limit reached", "code": "1302"}}, RateLimitError, "1302", id="429-1302"),
+    pytest.param(
+        429,
+        {"error": {"message": "Rate limit reached", "code": "1302"}},
+        RateLimitError,
+        "1302",
+        id="429-1302",
+    ),
     pytest.param(429, {"error": {"message": "Too many requests"}}, RateLimitError, None, id="429-no-code"),
     pytest.param(
         429, {"error": {"message": "Insufficient balance", "code": "1113"}}, QuotaExceededError, "1113", id="429-1113"
     ),
-    pytest.param(429, {"error": {"message": "Usage cap reached", "code": 1308}}, QuotaExceededError, "1308", id="429-1308"),
+    pytest.param(
+        429,
+        {"error": {"message": "Usage cap reached", "code": 1308}},
+        QuotaExceededError,
+        "1308",
+        id="429-1308",
+    ),
     pytest.param(500, {"error": {"message": "Internal error", "type": "server_error"}}, ServerError, None, id="500"),
     pytest.param(502, b"<html><body>502 Bad Gateway</body></html>", ServerError, None, id="502-html"),
     pytest.param(503, b"", ServerError, None, id="503-empty"),
@@ -81,7 +99,12 @@ ERROR_CASES: list[Any] = [
 
 @pytest.mark.parametrize(("status", "body", "cls", "code"), ERROR_CASES)
 def test_error_statuses_and_codes(
-    harness: Callable[..., Harness], delays: list[float], status: int, body: Any, cls: type[APIStatusError], code: str | None
+    harness: Callable[..., Harness],
+    delays: list[float],
+    status: int,
+    body: Any,
+    cls: type[APIStatusError],
+    code: str | None,
 ) -> None:
     h = harness(json_response(status, body), max_retries=0)
     with pytest.raises(cls) as info:
@@ -101,7 +124,8 @@ def test_error_statuses_and_codes(
 def test_error_fields_from_a_gateway_body() -> None:
     error = error_from_response(
         500,
-        b'{"error":{"message":"upstream failed (request id: 2025112612)","type":"new_api_error","code":"do_request_failed"}}',
+        b'{"error":{"message":"upstream failed (request id: 2025112612)",'
+        b'"type":"new_api_error","code":"do_request_failed"}}',
     )
     assert isinstance(error, ServerError)
     assert (error.type, error.code, error.request_id) == ("new_api_error", "do_request_failed", "2025112612")

@@ -189,7 +189,8 @@ def test_whole_answers_omit_fields_that_only_shape_streams() -> None:
     req = request(tool_stream=True, stream_options={"include_usage": True}, temperature=0.2)
     body = chat_body(req, stream=False)
     assert body["stream"] is False
-    assert "tool_stream" not in body and "stream_options" not in body
+    assert "tool_stream" not in body
+    assert "stream_options" not in body
     assert body["temperature"] == 0.2  # everything else is kept
     assert chat_body(req, stream=True)["tool_stream"] is True
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
@@ -201,7 +201,7 @@ def test_timeouts_retry_only_before_the_request_reached_the_server(
 def test_stream_is_retried_before_it_starts(harness: Callable[..., Harness], delays: list[float]) -> None:
     body = sse(chunk({"content": "Hi"}), chunk({}, "stop"))
     h = harness(error(503), httpx.ConnectError("refused"), lambda _: sse_response(body))
-    deltas, completion = h.stream()
+    _deltas, completion = h.stream()
     assert completion.message.content == "Hi"
     assert len(h.server.requests) == 3
 
@@ -225,7 +225,7 @@ def test_read_timeout_mid_stream_is_a_timeout_with_the_partial(
         return sse_response(Body([sse(chunk({"content": "Hel"}), done=False)], httpx.ReadTimeout("read")))
 
     h = harness(slow, max_retries=3)
-    deltas, exc = h.stream_deltas_then_error()
+    _deltas, exc = h.stream_deltas_then_error()
     assert isinstance(exc, APITimeoutError)
     assert exc.partial is not None
     assert exc.partial.message.content == "Hel"
