@@ -60,13 +60,20 @@ def _price_list() -> dict[str, Any]:
     return json.loads((DATA / "price_list.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def price_lookup(product: str) -> str:
-    """Look up the price before VAT of a Kestrel product (e.g. 'K2', 'Kestrel Cargo', 'charger')."""
+def price_lookup(query: str) -> str:
+    """Search the Kestrel price list: prices before VAT of the products named in the query (e.g. 'K2')."""
     prices = _price_list()
-    wanted = product.strip().lower()
-    for item in prices["items"]:
-        names = (item["sku"].lower(), item["name"].lower())
-        if wanted in names or any(wanted in name or name in wanted for name in names):
-            return f"{item['name']} ({item['sku']}): {item['price']:.2f} {prices['currency']} before VAT"
-    known = ", ".join(item["name"] for item in prices["items"])
-    return f"no product matches {product!r}; known products: {known}"
+    wanted = f" {query.lower()} "
+    found = [
+        item
+        for item in prices["items"]
+        if f" {item['sku'].lower()}" in wanted
+        or item["name"].lower() in wanted
+        or wanted.strip() in item["name"].lower()
+    ]
+    if not found:
+        known = ", ".join(item["name"] for item in prices["items"])
+        return f"no product matches {query!r}; known products: {known}"
+    return "; ".join(
+        f"{item['name']} ({item['sku']}): {item['price']:.2f} {prices['currency']} before VAT" for item in found
+    )

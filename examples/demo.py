@@ -55,8 +55,8 @@ class BikeSpec(BaseModel):
 
 
 SPEC_TEXT = (
-    "The Kestrel K2 is our all-rounder: a 630 Wh battery, a mid-drive motor with 85 Nm of torque, "
-    "11 speeds, and it weighs 25.5 kg."
+    "Meet the Kestrel K2, our all-rounder: a 630 Wh battery, a mid-drive motor with 85 Nm of torque "
+    "and a weight of just 25.5 kg."
 )
 
 
@@ -124,7 +124,10 @@ def agent_demo(term: Terminal, chat: Any) -> None:
 
         agent = create_react_agent(chat, [tool(price_lookup), tool(calculator)])
 
-    question = "What do 3 Kestrel K2 bikes cost including 21% VAT?"
+    question = (
+        'The shop quoted "3 * 2890 * 1.21" EUR for three Kestrel K2 bikes with 21% VAT. '
+        "Look up the K2 price and use the calculator to check the total."
+    )
     term.note(f"agent: LangGraph create_react_agent with tools price_lookup and calculator\nquestion: {question}")
     for update in agent.stream({"messages": [("user", question)]}, stream_mode="updates"):
         for node in update.values():
@@ -156,7 +159,7 @@ def rag_demo(term: Terminal, llm: Any) -> None:
     retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=2)
     engine = RetrieverQueryEngine.from_args(retriever, llm=llm)
 
-    question = "How long does the K2 battery take to charge to 80%?"
+    question = "How long does the charger take to fill an empty K2 battery to 80%?"
     term.note(f"RAG: {len(documents)} docs in {len(nodes)} chunks, BM25 top 2\nquestion: {question}")
     response = engine.query(question)
     for source in response.source_nodes:

@@ -28,7 +28,7 @@ class BikeSpec(BaseModel):
     weight_kg: float = Field(description="Weight in kilograms")
 
 
-TEXT = "The Kestrel K2: 630 Wh battery, a mid-drive motor with 85 Nm of torque, 11 speeds, 25.5 kg."
+TEXT = "Meet the Kestrel K2: a 630 Wh battery, a mid-drive motor with 85 Nm of torque, and it weighs 25.5 kg."
 
 
 def main() -> None:

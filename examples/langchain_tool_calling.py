@@ -21,7 +21,12 @@ TOOLS = {t.name: t for t in (tool(price_lookup), tool(calculator))}
 
 def main() -> None:
     chat = ChatAnyFast(model="glm-5.2").bind_tools(list(TOOLS.values()))
-    messages: list[BaseMessage] = [HumanMessage("What do 3 Kestrel K2 bikes cost including 21% VAT?")]
+    messages: list[BaseMessage] = [
+        HumanMessage(
+            'The shop quoted "3 * 2890 * 1.21" EUR for three Kestrel K2 bikes with 21% VAT. '
+            "Look up the K2 price and use the calculator to check the total."
+        )
+    ]
 
     for _ in range(5):  # a bound on the loop: never let a model call tools forever
         reply = chat.invoke(messages)

@@ -2,10 +2,10 @@
 
     python examples/langgraph_react_memory.py
 
-The checkpointer stores the conversation per ``thread_id``, so the second question can say "them"
-and the agent knows which bikes. Every assistant turn is stored with its reasoning and sent back
-with it, which GLM's interleaved thinking needs across tool calls. Runs on the built-in emulator
-unless ANYFAST_API_KEY is set.
+The checkpointer stores the conversation per ``thread_id``, so the second turn can refer to the
+first: the agent still knows the user's name and the bike they asked about. Every assistant turn is
+stored with its reasoning and sent back with it, which GLM's interleaved thinking needs across tool
+calls. Runs on the built-in emulator unless ANYFAST_API_KEY is set.
 """
 
 from __future__ import annotations
@@ -16,24 +16,23 @@ from _backend import anyfast_backend
 from _tools import calculator, price_lookup
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.prebuilt import create_react_agent
 
 from langchain_anyfast import ChatAnyFast
-
-with warnings.catch_warnings():
-    # create_react_agent now also lives in the `langchain` package as create_agent; this one needs
-    # nothing beyond langgraph and works the same.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from langgraph.prebuilt import create_react_agent
 
 
 def main() -> None:
     chat = ChatAnyFast(model="glm-5.2")
-    agent = create_react_agent(chat, [tool(price_lookup), tool(calculator)], checkpointer=InMemorySaver())
+    with warnings.catch_warnings():
+        # create_react_agent is also in the `langchain` package now, as create_agent; this one needs
+        # nothing beyond langgraph and works the same.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        agent = create_react_agent(chat, [tool(price_lookup), tool(calculator)], checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "customer-42"}}
 
     for question in (
-        "What does one Kestrel Cargo cost before VAT?",
-        "What would 2 of them cost? Use the calculator.",
+        "Hi, my name is Ada. What is the price of the Kestrel Cargo?",
+        "What is my name, and which bike did I ask about?",
     ):
         print(f"\nuser: {question}")
         for update in agent.stream({"messages": [("user", question)]}, config, stream_mode="updates"):

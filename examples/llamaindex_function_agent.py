@@ -27,7 +27,10 @@ async def main() -> None:
         system_prompt="You answer questions about Kestrel bikes. Use the tools for prices and arithmetic.",
     )
 
-    handler = agent.run("What do 3 Kestrel K2 bikes cost including 21% VAT?")
+    handler = agent.run(
+        'The shop quoted "3 * 2890 * 1.21" EUR for three Kestrel K2 bikes with 21% VAT. '
+        "Look up the K2 price and use the calculator to check the total."
+    )
     thinking = 0
     async for event in handler.stream_events():
         if isinstance(event, AgentStream):

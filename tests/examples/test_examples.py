@@ -21,8 +21,8 @@ EXPECTED: dict[str, list[str]] = {
         r"follow-up answer: \S",
     ],
     "langchain_tool_calling.py": [
-        r"tool call: price_lookup\(\{'product': '[^']*K2[^']*'\}\) -> Kestrel K2 \(K2\): 2890\.00 EUR",
-        r"tool call: calculator\(\{'expression': '[^']+'\}\) -> [\d.]+",
+        r"tool call: price_lookup\(\{'query': .*K2.*\}\) -> Kestrel K2 \(K2\): 2890\.00 EUR",
+        r"tool call: calculator\(\{'expression': '3 \* 2890 \* 1\.21'\}\) -> 10490\.7",
         r"answer: \S",
     ],
     "langchain_structured_output.py": [
@@ -38,11 +38,10 @@ EXPECTED: dict[str, list[str]] = {
         r"streamed: [1-9]\d* and [1-9]\d* characters",
     ],
     "langgraph_react_memory.py": [
-        r"calls price_lookup\(\{'product': '[^']*Cargo[^']*'\}\)",
+        r"calls price_lookup\(\{'query': .*Cargo.*\}\)",
         r"price_lookup -> Kestrel Cargo \(CARGO\): 4450\.00 EUR",
-        r"calls calculator\(\{'expression': '[^']+'\}\)",
-        r"agent: \S",
-        r"thread 'customer-42' holds \d+ messages: human ai tool ai human ai tool ai",
+        r"agent: .*Ada",
+        r"thread 'customer-42' holds 6 messages: human ai tool ai human ai",
     ],
     "llamaindex_rag.py": [
         r"indexed 4 documents as \d+ chunks",
@@ -51,9 +50,10 @@ EXPECTED: dict[str, list[str]] = {
         r"sources: \[[^\]]*'battery\.md'",
     ],
     "llamaindex_function_agent.py": [
-        r"tool call: price_lookup\(\{'product': '[^']*K2[^']*'\}\)",
+        r"tool call: price_lookup\(\{'query': .*K2.*\}\)",
         r"tool result: Kestrel K2 \(K2\): 2890\.00 EUR",
-        r"tool call: calculator\(\{'expression': '[^']+'\}\)",
+        r"tool call: calculator\(\{'expression': '3 \* 2890 \* 1\.21'\}\)",
+        r"tool result: 10490\.7",
         r"answer: \S",
         r"thinking streamed: [1-9]\d* characters",
     ],
