@@ -2,9 +2,12 @@
 
     python examples/llamaindex_structured_predict.py
 
-By default the schema becomes a tool the model is asked to call (function calling). The same
-object can also come from ``as_structured_llm`` (a drop-in LLM whose answers are objects), and from
-the async twin. Runs on the built-in emulator unless ANYFAST_API_KEY is set.
+By default the schema becomes a tool the model is asked to call (function calling). With
+``pydantic_program_mode="llm"`` AnyFast uses JSON mode instead: the schema goes in the prompt, the
+server is asked for a JSON object (``response_format={"type": "json_object"}``), and the answer is
+validated against the class. The same object also comes from the async twin and from
+``as_structured_llm`` (a drop-in LLM whose answers are objects). Runs on the built-in emulator unless
+ANYFAST_API_KEY is set.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ def main() -> None:
 
     warranty = asyncio.run(llm.astructured_predict(Warranty, PROMPT, text=TEXT))
     print("astructured_predict:", repr(warranty))
+
+    json_llm = AnyFast(model="glm-5.2", pydantic_program_mode="llm")
+    warranty = json_llm.structured_predict(Warranty, PROMPT, text=TEXT)
+    print("JSON mode:          ", repr(warranty))
 
     structured = llm.as_structured_llm(Warranty)
     response = structured.chat([ChatMessage(role="user", content=PROMPT.format(text=TEXT))])

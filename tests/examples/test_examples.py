@@ -60,6 +60,7 @@ EXPECTED: dict[str, list[str]] = {
     "llamaindex_structured_predict.py": [
         r"structured_predict:\s+Warranty\(frame_years=\d+, motor_years=\d+, other_years=\d+\)",
         r"astructured_predict:\s+Warranty\(frame_years=\d+",
+        r"JSON mode:\s+Warranty\(frame_years=\d+",
         r"as_structured_llm:\s+Warranty\(frame_years=\d+",
     ],
 }
