@@ -178,20 +178,12 @@ def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
     return counts
 
 
-def parse_arguments(arguments: str) -> dict[str, Any] | str:
-    """A tool call's JSON arguments as a dict; text that is not a JSON object stays text, so it is
-    neither lost nor silently replaced (``get_tool_calls_from_response`` still tries to repair it)."""
-    if not arguments.strip():
-        return {}
-    try:
-        value = json.loads(arguments)
-    except ValueError:
-        return arguments
-    return value if isinstance(value, dict) else arguments
-
-
 def message_from_completion(completion: ChatCompletion) -> ChatMessage:
-    """The answer as a ``ChatMessage``: ``ThinkingBlock`` first, then the text, then tool calls."""
+    """The answer as a ``ChatMessage``: ``ThinkingBlock`` first, then the text, then tool calls.
+
+    Tool-call arguments stay the JSON text the model wrote (as in LlamaIndex's OpenAI integration),
+    so they go back byte for byte on the next turn; ``get_tool_calls_from_response`` parses them.
+    """
     wire = completion.message
     usage = completion.usage
     blocks: list[Any] = []
@@ -202,9 +194,7 @@ def message_from_completion(completion: ChatCompletion) -> ChatMessage:
     if wire.content or not calls:
         blocks.append(TextBlock(text=wire.content or ""))
     blocks.extend(
-        ToolCallBlock(
-            tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=parse_arguments(call.function.arguments)
-        )
+        ToolCallBlock(tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=call.function.arguments)
         for call in calls
     )
     return ChatMessage(role=_ASSISTANT, blocks=blocks)
@@ -263,7 +253,7 @@ def _partial_tool_call_block(call: ToolCall) -> ToolCallBlock:
 
 
 def final_stream_chat_response(completion: ChatCompletion) -> ChatResponse:
-    """The last streamed piece: the whole message (tool arguments parsed), usage, finish reason."""
+    """The last streamed piece: the whole message (validated), usage, finish reason."""
     return ChatResponse(
         message=message_from_completion(completion),
         delta="",

@@ -241,7 +241,7 @@ async def test_recorded_glm_stream(llm: AnyFast, server: Any, recording: Any) ->
 
 
 class _Events(BaseEventHandler):
-    names: list[str] = []
+    names: list[str]
 
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         self.names.append(type(event).__name__)
@@ -274,11 +274,10 @@ async def _call(llm: AnyFast, name: str) -> None:
     result = getattr(llm, method)(arg)
     if is_async:
         result = await result
-    if streams:
-        if is_async:
-            _ = [piece async for piece in result]
-        else:
-            _ = list(result)
+    if streams and is_async:
+        _ = [piece async for piece in result]
+    elif streams:
+        _ = list(result)
 
 
 @pytest.mark.parametrize("name", list(CALLS))

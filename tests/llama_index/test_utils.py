@@ -20,7 +20,6 @@ from anyfast_core import ChatCompletion, StreamAccumulator
 from llama_index_anyfast.utils import (
     chat_response,
     keep_first_tool_call,
-    parse_arguments,
     stream_chat_response,
     thinking_param,
     to_wire_message,
@@ -150,14 +149,6 @@ def test_tool_required_contradicting_tool_choice_raises(tool_choice: str) -> Non
         tool_choice_param(tool_choice, tool_required=True)
 
 
-@pytest.mark.parametrize(
-    ("text", "parsed"),
-    [("", {}), ("  ", {}), ('{"a": 1}', {"a": 1}), ("[1]", "[1]"), ('{"a": ', '{"a": '), ("null", "null")],
-)
-def test_parse_arguments_keeps_what_is_not_an_object(text: str, parsed: object) -> None:
-    assert parse_arguments(text) == parsed
-
-
 def test_usage_kwargs_names_and_optional_details() -> None:
     completion = ChatCompletion.model_validate(
         {
@@ -206,7 +197,7 @@ def test_chat_response_blocks_order_and_reasoning_tokens() -> None:
     assert isinstance(thinking, ThinkingBlock)
     assert (thinking.content, thinking.num_tokens) == ("think", 2)
     assert isinstance(call, ToolCallBlock)
-    assert call.tool_kwargs == {"q": "x"}
+    assert call.tool_kwargs == '{"q": "x"}'  # verbatim, to go back unchanged
     assert response.raw is completion
     assert response.additional_kwargs["finish_reason"] == "tool_calls"
 
