@@ -387,8 +387,7 @@ class ChatAnyFast(BaseChatModel):
         if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
             wire_messages, params["response_format"] = json_schema_to_wire(wire_messages, response_format)
         if stream:
-            if stream_usage:
-                params["stream_options"] = {"include_usage": True}
+            params["stream_options"] = {"include_usage": bool(stream_usage)}
             if self.tool_stream is not None:
                 params.setdefault("tool_stream", self.tool_stream)
         fields, unknown = _split_params(params)
