@@ -22,13 +22,21 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+from llama_index.core.bridge.pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
 from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatRequest
+from anyfast_core.client import as_timeout
 from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
 from llama_index_anyfast.utils import (
@@ -129,11 +137,12 @@ class AnyFast(FunctionCallingLLM):
         description=f"Most tokens to generate, reasoning included (1 to {MAX_TOKENS_LIMIT}; server default 65536).",
     )
     stop: str | list[str] | None = Field(default=None, description="A stop word or list of stop words.")
-    timeout: float | None = Field(
+    timeout: float | httpx.Timeout | None = Field(
         default=None,
-        gt=0,
-        allow_inf_nan=False,
-        description="Seconds to wait for each read; None: 10 minutes, since GLM can think for minutes first.",
+        description=(
+            "Seconds to wait for each read (> 0), or an httpx.Timeout; None: 10 minutes to read, 10 seconds to "
+            "connect, since GLM can think for minutes before its first token."
+        ),
     )
     max_retries: int = Field(default=2, ge=0, le=10, description="Retries of rate limits, 5xx and connection failures.")
     context_window: int = Field(
@@ -174,6 +183,18 @@ class AnyFast(FunctionCallingLLM):
                 f"max_tokens={self.metadata.num_output} leaves no room for a prompt in "
                 f"context_window={self.context_window}; lower max_tokens or raise context_window."
             )
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> float | httpx.Timeout | None:
+        if isinstance(value, dict):  # as serialized by to_dict
+            value = httpx.Timeout(**value)
+        as_timeout(value)  # the core's check: a number > 0 or an httpx.Timeout
+        return value  # type: ignore[no-any-return]
+
+    @field_serializer("timeout")
+    def _serialize_timeout(self, value: float | httpx.Timeout | None) -> float | dict[str, Any] | None:
+        return value.as_dict() if isinstance(value, httpx.Timeout) else value
 
     @classmethod
     def class_name(cls) -> str:
