@@ -1,0 +1,81 @@
+"""Command line: ``python -m anyfast_core.emulator --port 8765`` (also installed as ``anyfast-emulator``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from anyfast_core.emulator import DEFAULT_API_KEY, FAULTS, Emulator, FaultSpecError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    faults = "\n".join(f"  {name:<22} {text}" for name, text in FAULTS.items())
+    parser = argparse.ArgumentParser(
+        prog="anyfast-emulator",
+        description="A deterministic, wire-faithful AnyFast (GLM-5.2) chat API on loopback.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "Per request, ask for faults with the header\n"
+            "  X-AnyFast-Fault: name[;param=value...][, name...]   e.g. rate_limit;times=2;retry_after=0.2;id=abc\n"
+            "or an API key  fault-<name>[~param=value...]           e.g. fault-http_503~times=1\n"
+            "Every fault takes times=K (fire on the first K requests carrying it, per id=).\n\n"
+            f"Faults and modifiers:\n{faults}"
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="TCP port; 0 picks a free one (default: 8765)")
+    parser.add_argument("--dialect", choices=("glm", "openai"), default="glm", help="stream dialect (default: glm)")
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="SPEC", help="a fault for every request (repeatable)"
+    )
+    parser.add_argument(
+        "--tool-stream-default",
+        action="store_true",
+        help="fragment tool-call arguments when a request does not set tool_stream",
+    )
+    parser.add_argument("--reasoning-tokens", action="store_true", help="report completion_tokens_details")
+    parser.add_argument("--glm-newlines", action="store_true", help="GLM's leading newline content deltas")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only these keys (repeatable); default: any non-empty key",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        emulator = Emulator(
+            args.port,
+            host=args.host,
+            dialect=args.dialect,
+            api_keys=args.api_keys,
+            faults=args.fault,
+            tool_stream_default=args.tool_stream_default,
+            reasoning_tokens=args.reasoning_tokens,
+            glm_newlines=args.glm_newlines,
+        )
+    except (FaultSpecError, ValueError) as exc:
+        print(f"anyfast-emulator: {exc}", file=sys.stderr)
+        return 2
+    emulator.start()
+    key_hint = "any non-empty key" if args.api_keys is None else "the keys given with --api-key"
+    print(f"AnyFast emulator ({args.dialect} dialect) at {emulator.base_url}", flush=True)
+    print(f"  export ANYFAST_BASE_URL={emulator.base_url}", flush=True)
+    print(f"  export ANYFAST_API_KEY={DEFAULT_API_KEY}   # accepted: {key_hint}", flush=True)
+    print("Ctrl-C to stop.", flush=True)
+    try:
+        emulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
