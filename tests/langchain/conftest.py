@@ -104,8 +104,15 @@ def completion(
         message["reasoning_content"] = reasoning
     if tool_calls:
         message["tool_calls"] = [
-            {"id": call.get("id", f"call_{i}"), "index": i, "type": "function",
-             "function": {"name": call["name"], "arguments": call.get("arguments", json.dumps(call.get("args", {})))}}
+            {
+                "id": call.get("id", f"call_{i}"),
+                "index": i,
+                "type": "function",
+                "function": {
+                    "name": call["name"],
+                    "arguments": call.get("arguments", json.dumps(call.get("args", {}))),
+                },
+            }
             for i, call in enumerate(tool_calls)
         ]
     return {

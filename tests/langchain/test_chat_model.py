@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 
 from langchain_anyfast import ChatAnyFast
 
-from .conftest import DATA, ScriptedServer  # noqa: TID252
+from .conftest import DATA, ScriptedServer
 
 
 def _sum(chunks: list[AIMessageChunk]) -> AIMessageChunk:
@@ -73,7 +73,11 @@ def test_per_call_overrides_through_invoke_and_bind(server: ScriptedServer, make
     model.invoke("Hi", extra_body={"request_id": "r-1"})
     first, second, third = server.requests
     assert (first["model"], first["temperature"], first["stop"], first["reasoning_effort"], first["thinking"]) == (
-        "glm-5.2-air", 0.1, ["x"], "low", {"type": "disabled"}
+        "glm-5.2-air",
+        0.1,
+        ["x"],
+        "low",
+        {"type": "disabled"},
     )
     assert (second["model"], second["temperature"], second["max_tokens"], second["top_p"]) == ("glm-5.2", 0.5, 10, 0.5)
     assert third["request_id"] == "r-1"
@@ -167,14 +171,23 @@ def test_invoke_replays_a_real_glm_answer(server: ScriptedServer, model: ChatAny
     assert message.content == "\n\n"
     assert message.additional_kwargs["reasoning_content"].startswith("The user is asking for the weather in Florence")
     assert message.tool_calls == [
-        {"name": "weather", "args": {"location": "Florence,Italy"}, "id": "call_-8303649628005950554",
-         "type": "tool_call"}
+        {
+            "name": "weather",
+            "args": {"location": "Florence,Italy"},
+            "id": "call_-8303649628005950554",
+            "type": "tool_call",
+        }
     ]
     assert message.usage_metadata == {
-        "input_tokens": 179, "output_tokens": 79, "total_tokens": 258, "input_token_details": {"cache_read": 43}
+        "input_tokens": 179,
+        "output_tokens": 79,
+        "total_tokens": 258,
+        "input_token_details": {"cache_read": 43},
     }
     assert message.response_metadata == {
-        "model_name": "glm-4.5", "finish_reason": "tool_calls", "id": "20250926190543de74b873b8e04ebc",
+        "model_name": "glm-4.5",
+        "finish_reason": "tool_calls",
+        "id": "20250926190543de74b873b8e04ebc",
         "model_provider": "anyfast",
     }
     blocks = message.content_blocks
@@ -248,13 +261,21 @@ def test_streaming_flag_streams_under_invoke(server: ScriptedServer, make_model:
 
 
 def test_usage_with_reasoning_tokens(server: ScriptedServer, model: ChatAnyFast, glm: Any) -> None:
-    usage = {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70,
-             "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 12}}
+    usage = {
+        "prompt_tokens": 50,
+        "completion_tokens": 20,
+        "total_tokens": 70,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 12},
+    }
     server.json(glm.completion(usage=usage))
     message = model.invoke("Hi")
     assert message.usage_metadata == {
-        "input_tokens": 50, "output_tokens": 20, "total_tokens": 70,
-        "input_token_details": {"cache_read": 0}, "output_token_details": {"reasoning": 12},
+        "input_tokens": 50,
+        "output_tokens": 20,
+        "total_tokens": 70,
+        "input_token_details": {"cache_read": 0},
+        "output_token_details": {"reasoning": 12},
     }
 
 
@@ -292,12 +313,13 @@ def test_v1_output_invoke(server: ScriptedServer, make_model: Any) -> None:
     assert message.content[0]["reasoning"].startswith("The user is asking")
 
 
-def test_v1_stream_keeps_reasoning_text_and_tool_calls_apart(
-    server: ScriptedServer, make_model: Any, glm: Any
-) -> None:
+def test_v1_stream_keeps_reasoning_text_and_tool_calls_apart(server: ScriptedServer, make_model: Any, glm: Any) -> None:
     calls = [glm.tool_call("add", {"a": 2, "b": 3}, "c0"), glm.tool_call("mul", {"a": 2, "b": 3}, "c1")]
-    server.sse(glm.chunks("Let me compute.", reasoning="Two tools.", tool_calls=calls, fragment_tools=True,
-                          finish_reason="tool_calls"))
+    server.sse(
+        glm.chunks(
+            "Let me compute.", reasoning="Two tools.", tool_calls=calls, fragment_tools=True, finish_reason="tool_calls"
+        )
+    )
     chunks = list(make_model(output_version="v1").stream("2+3 and 2*3"))
     full = _sum(chunks)
     types = [(b["type"], b.get("index")) for b in full.content]

@@ -89,7 +89,11 @@ def test_anthropic_style_tool_use_history() -> None:
         "role": "assistant",
         "content": "Hmm let me think about that",
         "tool_calls": [
-            {"id": "foo", "type": "function", "function": {"name": "color_picker", "arguments": '{"fav_color": "green"}'}}
+            {
+                "id": "foo",
+                "type": "function",
+                "function": {"name": "color_picker", "arguments": '{"fav_color": "green"}'},
+            }
         ],
     }
     assert wire[1] == {"role": "tool", "tool_call_id": "foo", "content": "That's a great pick!"}
@@ -169,7 +173,10 @@ def test_bad_tool_choice_raises(choice: object) -> None:
 def test_thinking_and_stop() -> None:
     assert thinking_to_wire(True) == {"type": "enabled"}
     assert thinking_to_wire(False) == {"type": "disabled"}
-    assert thinking_to_wire({"type": "enabled", "clear_thinking": False}) == {"type": "enabled", "clear_thinking": False}
+    assert thinking_to_wire({"type": "enabled", "clear_thinking": False}) == {
+        "type": "enabled",
+        "clear_thinking": False,
+    }
     assert thinking_to_wire(None) is None
     with pytest.raises(ValueError, match="thinking"):
         thinking_to_wire("yes")  # type: ignore[arg-type]
@@ -185,8 +192,9 @@ def test_json_schema_goes_into_the_system_prompt() -> None:
     assert fmt == {"type": "json_object"}
     assert messages[0]["role"] == "system"
     assert json.dumps(schema, sort_keys=True) in messages[0]["content"]
-    merged, _ = json_schema_to_wire([{"role": "system", "content": "Be nice."}, {"role": "user", "content": "hi"}],
-                                    response_format)
+    merged, _ = json_schema_to_wire(
+        [{"role": "system", "content": "Be nice."}, {"role": "user", "content": "hi"}], response_format
+    )
     assert len(merged) == 2
     assert merged[0]["content"].startswith("Be nice.\n\n")
 
@@ -197,13 +205,21 @@ def test_usage_details_only_when_reported() -> None:
     assert plain == {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}
     detailed = usage_from_wire(
         Usage.model_validate(
-            {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
-             "prompt_tokens_details": {"cached_tokens": 40}, "completion_tokens_details": {"reasoning_tokens": 30}}
+            {
+                "prompt_tokens": 100,
+                "completion_tokens": 50,
+                "total_tokens": 150,
+                "prompt_tokens_details": {"cached_tokens": 40},
+                "completion_tokens_details": {"reasoning_tokens": 30},
+            }
         )
     )
     assert detailed == {
-        "input_tokens": 100, "output_tokens": 50, "total_tokens": 150,
-        "input_token_details": {"cache_read": 40}, "output_token_details": {"reasoning": 30},
+        "input_tokens": 100,
+        "output_tokens": 50,
+        "total_tokens": 150,
+        "input_token_details": {"cache_read": 40},
+        "output_token_details": {"reasoning": 30},
     }
 
 
@@ -232,7 +248,10 @@ def test_message_from_wire_keeps_bad_arguments_as_invalid_calls() -> None:
     assert [(c["name"], c["args"]) for c in message.tool_calls] == [("f", {"q": "日本"}), ("k", {})]
     assert [c["name"] for c in message.invalid_tool_calls] == ["g", "h"]
     assert message.response_metadata == {
-        "model_name": "glm-5.2", "finish_reason": "tool_calls", "id": "x1", "model_provider": "anyfast"
+        "model_name": "glm-5.2",
+        "finish_reason": "tool_calls",
+        "id": "x1",
+        "model_provider": "anyfast",
     }
     assert message.usage_metadata is None
     first_only = message_from_wire(completion, "glm-5.2", first_call_only=True)
@@ -256,7 +275,8 @@ def test_chunks_from_wire() -> None:
     )
     assert calls is not None
     assert [(c["index"], c["name"], c["args"]) for c in calls.message.tool_call_chunks] == [
-        (0, "add", '{"a"'), (1, "mul", None)
+        (0, "add", '{"a"'),
+        (1, "mul", None),
     ]
     only_first = chunk_from_wire(StreamDelta(tool_calls=[ToolCallFragment(1, None, None, "1}")]), first_call_only=True)
     assert only_first is None
@@ -264,8 +284,12 @@ def test_chunks_from_wire() -> None:
 
 def test_last_chunk_carries_the_metadata_once() -> None:
     completion = ChatCompletion.model_validate(
-        {"id": "x", "model": "glm-5.2", "choices": [{"finish_reason": "stop", "message": {"content": "Hi"}}],
-         "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}
+        {
+            "id": "x",
+            "model": "glm-5.2",
+            "choices": [{"finish_reason": "stop", "message": {"content": "Hi"}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+        }
     )
     last = last_chunk_from_wire(completion, "glm-5.2")
     assert last.message.chunk_position == "last"
