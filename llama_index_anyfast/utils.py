@@ -197,7 +197,13 @@ def message_from_completion(completion: ChatCompletion) -> ChatMessage:
         ToolCallBlock(tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=call.function.arguments)
         for call in calls
     )
-    return ChatMessage(role=_ASSISTANT, blocks=blocks)
+    return ChatMessage(role=_ASSISTANT, blocks=blocks, additional_kwargs=_tool_calls_kwargs(calls))
+
+
+def _tool_calls_kwargs(calls: list[ToolCall]) -> dict[str, Any]:
+    # LlamaIndex's streaming structured output and token estimates look for OpenAI-style calls
+    # (objects with .function.name/.arguments) here; the ToolCallBlocks stay the source of truth.
+    return {"tool_calls": calls} if calls else {}
 
 
 def response_kwargs(completion: ChatCompletion) -> dict[str, Any]:
@@ -235,10 +241,12 @@ def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_c
     if reasoning:
         blocks.append(ThinkingBlock.model_construct(content=reasoning))
     blocks.append(TextBlock.model_construct(text=acc.content))
-    if with_tool_calls:
-        blocks.extend(_partial_tool_call_block(call) for call in acc.tool_calls())
+    calls = acc.tool_calls() if with_tool_calls else []
+    blocks.extend(_partial_tool_call_block(call) for call in calls)
     return ChatResponse.model_construct(
-        message=ChatMessage.model_construct(role=_ASSISTANT, blocks=blocks, additional_kwargs={}),
+        message=ChatMessage.model_construct(
+            role=_ASSISTANT, blocks=blocks, additional_kwargs=_tool_calls_kwargs(calls)
+        ),
         delta=delta.content,
         raw=delta,
         additional_kwargs={"thinking_delta": delta.reasoning} if delta.reasoning else {},

@@ -160,3 +160,14 @@ def test_predict_and_call_runs_the_tool(llm: AnyFast, server: Any, glm: SimpleNa
     server.json(glm.completion(reasoning="Multiply.", tool_calls=[("call_9", "multiply", {"a": 6, "b": 7})]))
     response = llm.predict_and_call(TOOLS, user_msg="6 times 7?")
     assert response.response == "42"
+
+
+def test_a_tool_calling_turn_survives_a_json_round_trip(llm: AnyFast, server: Any, recording: Any) -> None:
+    # Chat stores serialize messages; what comes back must go out on the wire unchanged.
+    from llama_index_anyfast.utils import to_wire_message
+
+    server.sse(recording("zai-glm-4.6v_multi_tool_streaming.1.sse"))
+    message = list(llm.stream_chat_with_tools(TOOLS, user_msg=QUESTION))[-1].message
+    restored = ChatMessage.model_validate_json(message.model_dump_json())
+    assert to_wire_message(restored) == to_wire_message(message)
+    assert to_wire_message(message)["tool_calls"][1]["function"]["arguments"] == '{"a":2,"b":3}'
