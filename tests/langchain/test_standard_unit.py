@@ -1,0 +1,71 @@
+"""langchain-tests' standard unit suite for ChatAnyFast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_tests.unit_tests import ChatModelUnitTests
+
+from langchain_anyfast import ChatAnyFast
+
+
+class TestChatAnyFastUnit(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[ChatAnyFast]:
+        return ChatAnyFast
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model": "glm-5.2"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+        return (
+            {"ANYFAST_API_KEY": "sk-env-key", "ANYFAST_BASE_URL": "http://127.0.0.1:8000/v1"},
+            {"model": "glm-5.2"},
+            {"api_key": "sk-env-key", "base_url": "http://127.0.0.1:8000/v1"},
+        )
+
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def has_structured_output(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def returns_usage_metadata(self) -> bool:
+        return True
+
+    @property
+    def enable_vcr_tests(self) -> bool:
+        return True
+
+    @property
+    def supported_usage_metadata_details(self) -> dict[str, list[str]]:  # type: ignore[override]
+        return {"invoke": ["cache_read_input", "reasoning_output"], "stream": ["cache_read_input", "reasoning_output"]}
+
+    @property
+    def model_override_value(self) -> str:
+        return "glm-5.2-air"
+
+    @pytest.mark.xfail(
+        reason="load(allowed_objects='all') admits only classes langchain-core lists itself; "
+        "test_serialization.py runs this round trip with allowed_objects=[ChatAnyFast]",
+        raises=ValueError,
+        strict=True,
+    )
+    def test_serdes(self, model: Any, snapshot: Any) -> None:
+        super().test_serdes(model, snapshot)
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANYFAST_API_KEY", raising=False)
+    monkeypatch.delenv("ANYFAST_BASE_URL", raising=False)
