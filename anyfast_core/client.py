@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -119,6 +119,15 @@ class _BaseClient:
     def _models_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         return http.build_request("GET", self.base_url + "/models", headers=self._headers(False), timeout=self.timeout)
 
+    def _completion(self, response: httpx.Response, raise_on_finish_reason: bool) -> ChatCompletion:
+        try:
+            completion = parse_completion(response)
+            if raise_on_finish_reason:
+                raise_for_finish_reason(completion)
+        except AnyFastError as exc:
+            raise redact(exc, self.api_key) from None
+        return completion
+
     def _next_delay(self, request: httpx.Request, error: AnyFastError, attempt: int) -> float:
         """Seconds to wait before another try, or raise ``error`` when there is none to make."""
         error = redact(error, self.api_key)
@@ -137,6 +146,13 @@ class _BaseClient:
             error.message,
         )
         return delay
+
+
+async def _close_with_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await http.aclose()
 
 
 def _response_error(response: httpx.Response, stream: bool) -> AnyFastError | None:
@@ -176,10 +192,7 @@ class AnyFastClient(_BaseClient):
     def chat(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatCompletion:
         """One whole answer. Hard finish reasons raise (see :func:`raise_for_finish_reason`)."""
         response = self._send(lambda: self._chat_request(self._http, request, stream=False), stream=False)
-        completion = parse_completion(response)
-        if raise_on_finish_reason:
-            raise_for_finish_reason(completion)
-        return completion
+        return self._completion(response, raise_on_finish_reason)
 
     def stream(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatStream:
         """Start a streaming answer; failures before the first event are retried like ``chat``."""
@@ -243,44 +256,46 @@ class AsyncAnyFastClient(_BaseClient):
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._injected = http_client
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
 
-    def _client(self) -> httpx.AsyncClient:
+    async def _client(self) -> httpx.AsyncClient:
+        """The pool for the running loop, made on first use there."""
         if self._injected is not None:
             return self._injected
         loop = asyncio.get_running_loop()
-        http = self._per_loop.get(loop)
+        http = self._pools.get(loop)
         if http is None:
-            with self._lock:
-                http = self._per_loop.get(loop)
-                if http is None:
-                    # Pools of loops that have closed cannot be used or closed any more: let them go.
-                    for old in [old for old in self._per_loop if old.is_closed()]:
-                        del self._per_loop[old]
-                    http = self._per_loop[loop] = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=self.timeout)
+            http = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=self.timeout)
+            # A started async generator is closed by the loop's shutdown (asyncio.run does it), which
+            # closes the pool while its loop can still do so: no sockets left to the garbage collector.
+            guard = _close_with_loop(http)
+            await guard.asend(None)
+            with self._lock:  # one loop runs in one thread, but several threads may share this client
+                self._pools[loop] = http
+                self._per_loop[loop] = guard
         return http
 
     async def chat(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatCompletion:
         """One whole answer. Hard finish reasons raise (see :func:`raise_for_finish_reason`)."""
-        http = self._client()
+        http = await self._client()
         response = await self._send(http, lambda: self._chat_request(http, request, stream=False), stream=False)
-        completion = parse_completion(response)
-        if raise_on_finish_reason:
-            raise_for_finish_reason(completion)
-        return completion
+        return self._completion(response, raise_on_finish_reason)
 
     async def stream(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> AsyncChatStream:
         """Start a streaming answer; failures before the first event are retried like ``chat``."""
-        http = self._client()
+        http = await self._client()
         response = await self._send(http, lambda: self._chat_request(http, request, stream=True), stream=True)
         return AsyncChatStream(response, self.timeout, raise_on_finish_reason, api_key=self.api_key)
 
     async def models(self) -> list[ModelInfo]:
         """The models the key may use (``GET /models``)."""
-        http = self._client()
+        http = await self._client()
         return parse_models(await self._send(http, lambda: self._models_request(http), stream=False))
 
     async def _send(
@@ -307,9 +322,12 @@ class AsyncAnyFastClient(_BaseClient):
     async def aclose(self) -> None:
         """Close the connection pool of the running loop (an injected client is left to its owner)."""
         if self._injected is None:
-            http = self._per_loop.pop(asyncio.get_running_loop(), None)
-            if http is not None:
-                await http.aclose()
+            loop = asyncio.get_running_loop()
+            with self._lock:
+                self._pools.pop(loop, None)
+                guard = self._per_loop.pop(loop, None)
+            if guard is not None:
+                await guard.aclose()
 
     async def __aenter__(self) -> AsyncAnyFastClient:
         return self

@@ -241,8 +241,12 @@ class Harness:
 # --------------------------------------------------------------------------- a real loopback server
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 makes bursts of connections wait for SYN retries
+
+
 class LoopbackServer:
-    """A real HTTP/1.1 server on 127.0.0.1 that streams ``events`` SSE events per chat request.
+    """A real HTTP/1.1 server on 127.0.0.1: ``events`` SSE events per stream request, else one completion.
 
     For what only a real socket shows: connection pooling and event-loop binding.
     """
@@ -251,28 +255,30 @@ class LoopbackServer:
         self.posts = 0
         self.lock = threading.Lock()
         body = sse(*[chunk({"content": f"w{i} "}) for i in range(events)], chunk({}, "stop"))
+        whole = json.dumps(completion_body()).encode()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
+                sent = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
                 with outer.lock:
                     outer.posts += 1
+                reply, kind = (body, "text/event-stream") if sent.get("stream") else (whole, "application/json")
                 self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("content-length", str(len(body)))
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(reply)))
                 self.end_headers()
                 with contextlib.suppress(OSError):  # the client may leave early, as some tests mean it to
-                    self.wfile.write(body)
+                    self.wfile.write(reply)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base_url(self) -> str:
