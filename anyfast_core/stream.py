@@ -54,6 +54,8 @@ class _StreamState:
     def start(self) -> None:
         if self.started:
             raise RuntimeError("A stream can be iterated only once; read .completion for the whole answer.")
+        if self.response.is_closed and not self.response.is_stream_consumed:
+            raise RuntimeError("The stream was closed before it was read.")
         self.started = True
 
     def events(self, raw: bytes) -> Iterator[StreamDelta]:

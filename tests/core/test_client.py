@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -325,7 +327,6 @@ def test_accumulator_is_readable_mid_stream(mode: str) -> None:
         with pytest.raises(RuntimeError, match="only once"):
             list(stream)
     else:
-        import asyncio
 
         async def run() -> None:
             client = AsyncAnyFastClient(http_client=httpx.AsyncClient(transport=transport), **client_kwargs)
@@ -492,6 +493,47 @@ def test_default_base_url_and_timeouts() -> None:
             AnyFastClient(api_key=KEY, timeout=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_retries"):
         AnyFastClient(api_key=KEY, max_retries=-1)
+
+
+def test_closed_stream_cannot_be_read(harness: Callable[..., Harness]) -> None:
+    h = harness(sse_response(sse(chunk({"content": "x"}, "stop"))))
+    client = h.client()
+    if isinstance(client, AnyFastClient):
+        stream = client.stream(request())
+        stream.close()
+        with pytest.raises(RuntimeError, match="closed before it was read"):
+            list(stream)
+    else:
+
+        async def run() -> None:
+            assert isinstance(client, AsyncAnyFastClient)
+            stream = await client.stream(request())
+            await stream.aclose()
+            with pytest.raises(RuntimeError, match="closed before it was read"):
+                [d async for d in stream]
+
+        asyncio.run(run())
+
+
+def test_whole_answers_say_why_stream_fields_were_left_out(
+    harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness(json_response(200, completion_body()))
+    with caplog.at_level(logging.DEBUG, logger="anyfast_core"):
+        h.chat(request(tool_stream=True))
+    assert "tool_stream" not in h.server.bodies[0]
+    assert any("only shape streams" in r.getMessage() for r in caplog.records)
+
+
+def test_injected_async_http_client_is_left_open() -> None:
+    async def run() -> None:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: json_response(200, completion_body())))
+        async with AsyncAnyFastClient(api_key=KEY, http_client=http) as client:
+            await client.chat(request())
+        assert not http.is_closed
+        await http.aclose()
+
+    asyncio.run(run())
 
 
 def test_injected_http_client_is_left_open() -> None:
