@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import llama_index.core.instrumentation as instrument
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -23,6 +24,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import (
+    BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -30,12 +32,13 @@ from llama_index.core.bridge.pydantic import (
     field_serializer,
     field_validator,
 )
+from llama_index.core.instrumentation.events.llm import LLMStructuredPredictEndEvent, LLMStructuredPredictStartEvent
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
-from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatRequest
+from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatCompletion, ChatRequest
 from anyfast_core.client import as_timeout
 from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
@@ -45,12 +48,14 @@ from llama_index_anyfast.utils import (
     final_stream_chat_response,
     final_stream_completion_response,
     keep_first_tool_call,
+    parse_json_output,
     stream_chat_response,
     stream_completion_response,
     thinking_param,
     to_wire_messages,
     tool_choice_param,
     tool_selections,
+    with_json_schema,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +71,8 @@ DEFAULT_MAX_OUTPUT = 65_536
 
 _REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
 _JSON_OBJECT = {"type": "json_object"}
+
+dispatcher = instrument.get_dispatcher(__name__)  # type: ignore[attr-defined]
 
 
 class AnyFast(FunctionCallingLLM):
@@ -390,17 +397,20 @@ class AnyFast(FunctionCallingLLM):
         return selections
 
     # ----------------------------------------------------------------------- structured output
-    # Function calling by default (LlamaIndex's FunctionCallingProgram). In JSON mode
-    # (pydantic_program_mode="llm") LlamaIndex's text program puts the schema in the prompt and
-    # validates the answer; here the server is also asked for a JSON object. The prompt is copied
-    # first, because that program attaches its output parser to the template it is given.
+    # Function calling by default (LlamaIndex's FunctionCallingProgram, tool_choice "required").
+    # JSON mode (pydantic_program_mode="llm"): the schema in the prompt, response_format json_object,
+    # the answer validated against the class. Done here rather than by LlamaIndex's text program,
+    # which would send the schema with template-escaped braces ("{{...}}").
 
-    def _structured_args(
-        self, prompt: BasePromptTemplate, llm_kwargs: dict[str, Any] | None
-    ) -> tuple[BasePromptTemplate, dict[str, Any] | None]:
-        if self.pydantic_program_mode != PydanticProgramMode.LLM:
-            return prompt, llm_kwargs
-        return prompt.partial_format(), {"response_format": _JSON_OBJECT, **(llm_kwargs or {})}
+    def _json_mode(self) -> bool:
+        return self.pydantic_program_mode == PydanticProgramMode.LLM
+
+    def _json_request(
+        self, output_cls: type[BaseModel], prompt: BasePromptTemplate, llm_kwargs: dict[str, Any] | None, args: Any
+    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+        messages = self._extend_messages(prompt.format_messages(llm=self, **args))
+        kwargs = {"response_format": _JSON_OBJECT, **(llm_kwargs or {})}
+        return with_json_schema(messages, output_cls.model_json_schema()), kwargs
 
     def structured_predict(
         self,
@@ -409,8 +419,15 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> Model:
-        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
-        return super().structured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+        if not self._json_mode():
+            return super().structured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
+        )
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
+        result = parse_json_output(self.chat(messages, **kwargs).message.content or "", output_cls)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
 
     async def astructured_predict(
         self,
@@ -419,8 +436,18 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> Model:
-        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
-        return await super().astructured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
+        if not self._json_mode():
+            return await super().astructured_predict(  # type: ignore[no-any-return]
+                output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+            )
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
+        )
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
+        response = await self.achat(messages, **kwargs)
+        result = parse_json_output(response.message.content or "", output_cls)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
 
     def _structured_stream_call(
         self,
@@ -429,8 +456,10 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
-        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
-        return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
+        if not self._json_mode():
+            return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
+        return _partial_objects(self.stream_chat(messages, **kwargs), output_cls)
 
     async def _structured_astream_call(
         self,
@@ -439,5 +468,33 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
-        prompt, llm_kwargs = self._structured_args(prompt, llm_kwargs)
-        return await super()._structured_astream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
+        if not self._json_mode():
+            return await super()._structured_astream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
+        return _apartial_objects(await self.astream_chat(messages, **kwargs), output_cls)
+
+
+# Partial objects while a JSON answer streams in: parsed by LlamaIndex's own incremental parser, and
+# only when the answer text grew (reasoning pieces change nothing), plus once at the end.
+
+
+def _partial_objects(pieces: ChatResponseGen, output_cls: type[Model]) -> Generator[Any, None, None]:
+    from llama_index.core.program.utils import process_streaming_objects
+
+    current = None
+    for piece in pieces:
+        if piece.delta or isinstance(piece.raw, ChatCompletion):
+            objects = process_streaming_objects(piece, output_cls, cur_objects=current, flexible_mode=True)
+            current = objects if isinstance(objects, list) else [objects]
+            yield objects
+
+
+async def _apartial_objects(pieces: ChatResponseAsyncGen, output_cls: type[Model]) -> AsyncGenerator[Any, None]:
+    from llama_index.core.program.utils import process_streaming_objects
+
+    current = None
+    async for piece in pieces:
+        if piece.delta or isinstance(piece.raw, ChatCompletion):
+            objects = process_streaming_objects(piece, output_cls, cur_objects=current, flexible_mode=True)
+            current = objects if isinstance(objects, list) else [objects]
+            yield objects

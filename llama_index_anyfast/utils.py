@@ -29,6 +29,8 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
+from llama_index.core.output_parsers.utils import extract_json_str
+from llama_index.core.types import Model
 
 from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
 
@@ -285,6 +287,37 @@ def final_stream_completion_response(completion: ChatCompletion) -> CompletionRe
     response = completion_response(completion)
     response.delta = ""
     return response
+
+
+# --------------------------------------------------------------------------- JSON mode
+
+JSON_INSTRUCTION = "Answer with a single JSON object, and nothing else, that follows this JSON schema:\n{schema}"
+
+
+def with_json_schema(messages: Sequence[ChatMessage], schema: dict[str, Any]) -> list[ChatMessage]:
+    """``messages`` with the schema instruction added to the last user turn (copies, never the caller's).
+
+    AnyFast has no ``json_schema`` response format, so the schema travels in the prompt, as plain
+    JSON (LlamaIndex's own text program sends it with template-escaped braces).
+    """
+    instruction = TextBlock(text=JSON_INSTRUCTION.format(schema=json.dumps(schema, ensure_ascii=False)))
+    out = list(messages)
+    if out and out[-1].role == MessageRole.USER:
+        last = out[-1]
+        out[-1] = ChatMessage(
+            role=last.role, blocks=[*last.blocks, instruction], additional_kwargs=last.additional_kwargs
+        )
+    else:
+        out.append(ChatMessage(role=MessageRole.USER, blocks=[instruction]))
+    return out
+
+
+def parse_json_output(text: str, output_cls: type[Model]) -> Model:
+    """The JSON object in ``text`` (code fences and stray prose tolerated), validated as ``output_cls``.
+
+    Raises ``ValueError`` when there is no JSON object, pydantic's ``ValidationError`` when it does not fit.
+    """
+    return output_cls.model_validate_json(extract_json_str(text))
 
 
 # --------------------------------------------------------------------------- tool calls

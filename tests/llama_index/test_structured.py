@@ -80,7 +80,8 @@ def test_json_mode(make_llm: Any, server: Any, glm: SimpleNamespace, prompt: Pro
     assert "tools" not in request
     sent = request["messages"][-1]["content"]
     assert TEXT in sent
-    assert '"frame_years"' in sent  # the schema travels in the prompt
+    assert '"frame_years"' in sent  # the schema travels in the prompt, as plain JSON
+    assert "{{" not in sent
     assert prompt.output_parser is None  # the caller's template is left as it was
 
 
