@@ -13,7 +13,13 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from anyfast_core.accumulate import StreamAccumulator, StreamDelta
-from anyfast_core.errors import AnyFastError, MalformedResponseError, StreamInterruptedError
+from anyfast_core.errors import (
+    AnyFastError,
+    MalformedResponseError,
+    StreamInterruptedError,
+    error_from_response,
+    parse_error_body,
+)
 from anyfast_core.sse import DONE, SSEDecoder
 from anyfast_core.types import ChatCompletion
 from anyfast_core.wire import (
@@ -24,6 +30,8 @@ from anyfast_core.wire import (
     redact,
     transport_error,
 )
+
+_HEAD_LIMIT = 4096
 
 
 def is_json_response(response: httpx.Response) -> bool:
@@ -50,6 +58,8 @@ class _StreamState:
         self.raise_on_finish = raise_on_finish
         self.api_key = api_key
         self._completion: ChatCompletion | None = None
+        self._head = b""
+        """The first bytes, kept until an event arrives, to explain a body that is not an event stream."""
 
     def start(self) -> None:
         if self.started:
@@ -59,6 +69,8 @@ class _StreamState:
         self.started = True
 
     def events(self, raw: bytes) -> Iterator[StreamDelta]:
+        if not self.accumulator.chunks and len(self._head) < _HEAD_LIMIT:
+            self._head += raw[:_HEAD_LIMIT]
         for payload in self.decoder.feed(raw):
             delta = self._event(payload)
             if delta is not None:
@@ -88,6 +100,8 @@ class _StreamState:
         for payload in self.decoder.flush():
             self._event(payload)
         if not self.done:
+            if not self.accumulator.chunks and self._head.strip():
+                raise self._not_an_event_stream()
             raise StreamInterruptedError(
                 "The stream ended early: the connection closed before data: [DONE]; "
                 "the partial output is not a complete answer."
@@ -97,6 +111,16 @@ class _StreamState:
         self._completion = completion
         if self.raise_on_finish:
             raise_for_finish_reason(completion)
+
+    def _not_an_event_stream(self) -> AnyFastError:
+        """A body with no events at all: an error object sent as plain JSON, or something else."""
+        head = self._head.strip()
+        error = parse_error_body(head) if head.startswith(b"{") else {}
+        if error.get("message"):
+            return error_from_response(self.response.status_code, head, self.response.headers)
+        return MalformedResponseError(
+            f"Expected an event stream, got {head[:200]!r}", status_code=self.response.status_code
+        )
 
     def failure(self, exc: Exception) -> AnyFastError:
         """The error to raise for ``exc``, with the partial answer and request id attached."""

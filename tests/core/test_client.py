@@ -31,6 +31,7 @@ from anyfast_core import (
     ContextWindowExceededError,
     MalformedResponseError,
     MissingAPIKeyError,
+    QuotaExceededError,
     StreamEventError,
     StreamInterruptedError,
     UpstreamModelError,
@@ -424,6 +425,20 @@ def test_malformed_event_is_a_malformed_response_error(harness: Callable[..., Ha
     assert not isinstance(exc, json.JSONDecodeError)
     assert exc.partial.message.content == "ok"
     assert [d.content for d in deltas] == ["ok"]
+
+
+def test_error_object_sent_as_an_event_stream_body(harness: Callable[..., Harness]) -> None:
+    body = b'{"error": {"message": "Insufficient balance", "code": "1113"}}'
+    _, exc = harness(sse_response(body)).stream_deltas_then_error()
+    assert isinstance(exc, QuotaExceededError)
+    assert "Insufficient balance" in exc.message
+
+
+@pytest.mark.parametrize("body", [b"<html>Bad gateway</html>", b'{"weird": true}'])
+def test_body_that_is_not_an_event_stream(harness: Callable[..., Harness], body: bytes) -> None:
+    _, exc = harness(sse_response(body)).stream_deltas_then_error()
+    assert type(exc) is MalformedResponseError
+    assert "Expected an event stream" in exc.message
 
 
 def test_events_after_done_are_ignored(harness: Callable[..., Harness]) -> None:
