@@ -2,9 +2,13 @@
 
 Retried: connection failures and connect/pool timeouts, 408, 429 rate limits (code 1302 or none),
 500/502/503/504, with exponential backoff and jitter, honouring ``Retry-After`` (seconds or an HTTP
-date) and ``retry-after-ms``. Never retried: 400, 401, 403, 404, 429 with balance or quota codes
-(1113, 1308), a read timeout (the model may still be working: re-sending would pay twice), and a
-stream once data has flowed.
+date) and ``retry-after-ms``. Never retried: 400, 401, 403, 404, other 5xx, 429 with balance or
+quota codes (1113, 1308), a read or write timeout (the model may still be working: re-sending would
+pay twice), a ``Retry-After`` longer than ``max_retry_after`` (raised at once rather than retried
+too early), and a stream once its response has started.
+
+Whether an error is passing is decided where it is built (``error.is_retryable``); the policy
+bounds the attempts and spaces them.
 """
 
 from __future__ import annotations
