@@ -7,6 +7,7 @@ answer with the pure functions in :mod:`llama_index_anyfast.utils`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -191,12 +192,20 @@ class AnyFast(FunctionCallingLLM):
                 f"context_window={self.context_window}; lower max_tokens or raise context_window."
             )
 
+    @field_validator("thinking", mode="before")
+    @classmethod
+    def _check_thinking(cls, value: Any) -> Any:
+        thinking_param(value)  # only True, False, None or a dict: pydantic would take "yes" as True
+        return value
+
     @field_validator("timeout", mode="before")
     @classmethod
     def _check_timeout(cls, value: Any) -> float | httpx.Timeout | None:
         if isinstance(value, dict):  # as serialized by to_dict
             value = httpx.Timeout(**value)
         as_timeout(value)  # the core's check: a number > 0 or an httpx.Timeout
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"timeout={value!r}: allowed: a finite number of seconds > 0, or an httpx.Timeout")
         return value  # type: ignore[no-any-return]
 
     @field_serializer("timeout")

@@ -111,7 +111,7 @@ async def test_function_agent_sends_reasoning_back(llm: AnyFast, emulator: Emula
     assert "6" in str(result.response.content)
     if streaming:
         assert any(isinstance(e, AgentStream) and e.thinking_delta for e in events)
-    first, second = emulator.requests
+    _, second = emulator.requests
     assistant = next(m for m in second["messages"] if m["role"] == "assistant")
     assert assistant["reasoning_content"]
     assert sorted(c["function"]["name"] for c in assistant["tool_calls"]) == ["add", "multiply"]
