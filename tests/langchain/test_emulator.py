@@ -1,0 +1,196 @@
+"""ChatAnyFast against the emulator: a LangGraph ReAct agent, reasoning sent back under a server that
+demands it, structured output from a model that ignores the forced tool, faults, prompt caching."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from langchain_core.exceptions import ContextOverflowError, ModelRateLimitError, ModelRefusalError
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+from pydantic import BaseModel
+
+import anyfast_core as core
+from anyfast_core.emulator import Emulator, fault_header, fault_key
+from langchain_anyfast import ChatAnyFast
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::PendingDeprecationWarning")
+
+# The server refuses undocumented fields and tool-calling turns sent back without their reasoning.
+STRICT = {"X-AnyFast-Fault": "strict, require_reasoning"}
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+def _model(emu: Emulator, **kwargs: Any) -> ChatAnyFast:
+    kwargs.setdefault("default_headers", STRICT)
+    kwargs.setdefault("api_key", emu.api_key)
+    return ChatAnyFast(base_url=emu.base_url, **kwargs)
+
+
+def _assistant_turns(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in body["messages"] if m["role"] == "assistant"]
+
+
+def test_tool_loop_sends_reasoning_back(emulator_any: Emulator) -> None:
+    model = _model(emulator_any).bind_tools([add, multiply])
+    history: list[Any] = [HumanMessage("Please add 3 and 4 with the add tool.")]
+    first = model.invoke(history)
+    assert first.tool_calls
+    assert first.additional_kwargs["reasoning_content"]
+    history.append(first)
+    for call in first.tool_calls:
+        history.append(ToolMessage(str(add.invoke(call["args"])), tool_call_id=call["id"]))
+    final = model.invoke(history)
+    assert final.content
+    second_request = emulator_any.requests[1]
+    assert _assistant_turns(second_request)[0]["reasoning_content"] == first.additional_kwargs["reasoning_content"]
+
+
+def test_streamed_tool_loop_sends_reasoning_back(emulator_any: Emulator) -> None:
+    model = _model(emulator_any, tool_stream=True).bind_tools([add, multiply])
+    history: list[Any] = [HumanMessage("Multiply 6 by 7 using multiply.")]
+    full: Any = None
+    for chunk in model.stream(history):
+        full = chunk if full is None else full + chunk
+    assert isinstance(full, AIMessageChunk)
+    assert [c["name"] for c in full.tool_calls] == ["multiply"]
+    history += [full, ToolMessage("42", tool_call_id=full.tool_calls[0]["id"])]
+    answer = model.invoke(history)
+    assert "42" in answer.text
+    assert _assistant_turns(emulator_any.requests[1])[0]["reasoning_content"] == full.additional_kwargs[
+        "reasoning_content"
+    ]
+
+
+def _agent(model: ChatAnyFast) -> Any:
+    from langgraph.prebuilt import create_react_agent
+
+    return create_react_agent(model, [add, multiply])
+
+
+QUESTION = "Use the add tool for 3 + 4 and the multiply tool for 5 * 6."
+
+
+def _check_agent_run(messages: list[Any], emu: Emulator) -> None:
+    ai_turns = [m for m in messages if isinstance(m, AIMessage)]
+    assert ai_turns[0].tool_calls
+    assert {c["name"] for c in ai_turns[0].tool_calls} == {"add", "multiply"}
+    tools = {"add": add, "multiply": multiply}
+    expected = {c["id"]: str(tools[c["name"]].invoke(c["args"])) for c in ai_turns[0].tool_calls}
+    assert {m.tool_call_id: m.content for m in messages if isinstance(m, ToolMessage)} == expected
+    assert ai_turns[-1].content and not ai_turns[-1].tool_calls
+    assert all(m.additional_kwargs.get("reasoning_content") for m in ai_turns)
+    last_request = emu.requests[-1]
+    assert _assistant_turns(last_request)[0]["reasoning_content"] == ai_turns[0].additional_kwargs["reasoning_content"]
+
+
+def test_langgraph_react_agent(emulator_any: Emulator) -> None:
+    agent = _agent(_model(emulator_any))
+    result = agent.invoke({"messages": [("user", QUESTION)]})
+    _check_agent_run(result["messages"], emulator_any)
+
+
+async def test_langgraph_react_agent_async(emulator_any: Emulator) -> None:
+    agent = _agent(_model(emulator_any))
+    result = await agent.ainvoke({"messages": [("user", QUESTION)]})
+    _check_agent_run(result["messages"], emulator_any)
+
+
+def test_langgraph_stream_mode_messages_shows_reasoning(emulator: Emulator) -> None:
+    agent = _agent(_model(emulator))
+    reasoning: list[str] = []
+    text: list[str] = []
+    for message, metadata in agent.stream({"messages": [("user", QUESTION)]}, stream_mode="messages"):
+        if isinstance(message, AIMessageChunk):
+            assert metadata["langgraph_node"] == "agent"
+            reasoning.append(message.additional_kwargs.get("reasoning_content", ""))
+            text.append(message.text)
+    assert len([r for r in reasoning if r]) > 5  # live, piece by piece
+    assert "".join(text)
+
+
+async def test_langgraph_astream_mode_messages_shows_reasoning(emulator_openai: Emulator) -> None:
+    agent = _agent(_model(emulator_openai))
+    pieces = [
+        message.additional_kwargs.get("reasoning_content", "")
+        async for message, _ in agent.astream({"messages": [("user", QUESTION)]}, stream_mode="messages")
+        if isinstance(message, AIMessageChunk)
+    ]
+    assert len([p for p in pieces if p]) > 5
+
+
+class Sum(BaseModel):
+    """The sum of two numbers."""
+
+    a: int
+    b: int
+    total: int
+
+
+@pytest.mark.parametrize("fence", [0, 1])
+def test_forced_tool_answered_in_text_still_parses(emulator: Emulator, fence: int) -> None:
+    headers = {"X-AnyFast-Fault": f"strict, ignore_tool_choice;fence={fence}"}
+    structured = _model(emulator, default_headers=headers).with_structured_output(Sum, include_raw=True)
+    result = structured.invoke("Add 2 and 3; give a, b and total.")
+    assert result["raw"].tool_calls == []
+    assert result["parsing_error"] is None
+    assert isinstance(result["parsed"], Sum)
+
+
+@pytest.mark.parametrize("method", ["function_calling", "json_mode", "json_schema"])
+def test_structured_output_methods(emulator_any: Emulator, method: str) -> None:
+    structured = _model(emulator_any).with_structured_output(Sum, method=method)
+    prompt = "Add 2 and 3. Answer in JSON with keys a, b and total."
+    if method == "json_mode":  # json_mode leaves describing the keys to the prompt
+        prompt += f" JSON schema: {json.dumps(Sum.model_json_schema())}"
+    assert isinstance(structured.invoke(prompt), Sum)
+    assert isinstance(list(structured.stream(prompt))[-1], Sum)
+
+
+def test_cached_prompt_tokens_are_reported(emulator: Emulator) -> None:
+    model = _model(emulator)
+    prompt = "Summarise: " + "the station logged a reading. " * 40
+    first = model.invoke(prompt)
+    second = model.invoke(prompt)
+    assert first.usage_metadata is not None
+    assert second.usage_metadata is not None
+    assert first.usage_metadata["input_token_details"]["cache_read"] == 0
+    assert second.usage_metadata["input_token_details"]["cache_read"] > 0
+
+
+def test_faults_surface_as_langchain_errors(emulator: Emulator) -> None:
+    with pytest.raises(ModelRateLimitError):
+        _model(emulator, api_key=fault_key("balance"), max_retries=3).invoke("Hi")
+    assert len(emulator.requests) == 1  # a balance error is never retried
+    with pytest.raises(ContextOverflowError):
+        _model(emulator, default_headers=fault_header("context_overflow")).invoke("Hi")
+    with pytest.raises(ModelRefusalError):
+        list(_model(emulator, default_headers=fault_header("finish_sensitive")).stream("Tell me a story"))
+    with pytest.raises(core.StreamInterruptedError):
+        list(_model(emulator, default_headers=fault_header("stream_cut")).stream("Tell me a story"))
+
+
+def test_retries_then_answers(emulator: Emulator) -> None:
+    model = _model(emulator, default_headers=fault_header("rate_limit", times=2, retry_after=0))
+    assert model.invoke("Hello").content
+
+
+def test_one_instance_across_event_loops(emulator: Emulator) -> None:
+    model = _model(emulator)
+    for _ in range(2):
+        assert asyncio.run(model.ainvoke("Hello")).content
+    assert len(emulator.requests) == 2
