@@ -92,6 +92,11 @@ _FINISH_ALIASES = {
 }
 
 
+NUMERIC_PARAMS = frozenset(
+    {"times", "delay", "chunk_delay", "after", "every", "size", "status", "retry_after", "retry_after_ms"}
+)
+
+
 class FaultSpecError(ValueError):
     """A fault spec names no known fault or has a malformed parameter."""
 
@@ -156,6 +161,8 @@ def parse_faults(spec: str) -> list[Fault]:
                 raise FaultSpecError(f"fault {name!r}: parameter {pair!r} is not key=value")
             params[key.strip().lower()] = value.strip()
         fault = Fault(name, params, item)
+        for key in NUMERIC_PARAMS & params.keys():
+            fault.number(key, 0)  # raises a clear error now, not mid-response
         if fault.times is not None and fault.times < 0:
             raise FaultSpecError(f"fault {name!r}: times must be >= 0")
         faults.append(fault)
@@ -169,18 +176,18 @@ def faults_from_key(api_key: str | None) -> list[Fault]:
     return parse_faults(api_key[len(KEY_PREFIX) :].replace("~", ";").replace("+", ","))
 
 
-def fault_header(name: str, **params: object) -> dict[str, str]:
+def fault_header(name: str, /, **params: object) -> dict[str, str]:
     """The header that asks for one fault, e.g. ``fault_header("rate_limit", times=2, retry_after=0.2)``."""
     return {FAULT_HEADER: fault_spec(name, **params)}
 
 
-def fault_spec(name: str, **params: object) -> str:
+def fault_spec(name: str, /, **params: object) -> str:
     if name not in FAULTS:
         raise FaultSpecError(f"unknown fault {name!r}; known faults: {', '.join(FAULTS)}")
     return ";".join([name, *(f"{key}={value}" for key, value in params.items())])
 
 
-def fault_key(name: str, **params: object) -> str:
+def fault_key(name: str, /, **params: object) -> str:
     """An API key that asks for one fault, e.g. ``fault_key("http_503", times=1)`` -> ``fault-http_503~times=1``."""
     return KEY_PREFIX + fault_spec(name, **params).replace(";", "~")
 

@@ -92,6 +92,8 @@ class Prompt:
 
 
 def _numbers(text: str) -> list[int | float]:
+    # Digits inside dates, e-mail addresses and URLs are not quantities.
+    text = _DATE.sub(" ", _EMAIL.sub(" ", _URL.sub(" ", text)))
     found: list[int | float] = []
     for match in _NUMBER.finditer(text):
         token = match.group(0)

@@ -1,0 +1,396 @@
+"""Every fault, reachable by header and by API-key prefix; ``times=`` counters; the core client's
+reactions to the main ones."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from anyfast_core import (
+    AnyFastClient,
+    AsyncAnyFastClient,
+    ChatRequest,
+    ContentFilterError,
+    MalformedResponseError,
+    QuotaExceededError,
+    RateLimitError,
+    StreamEventError,
+    StreamInterruptedError,
+)
+from anyfast_core.emulator import FAULTS, Emulator, FaultSpecError, fault_header, fault_key
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+    },
+}
+
+
+@dataclass
+class Case:
+    params: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+    check: Callable[[Any], None] = field(default=lambda reply: None)
+    raises: bool = False
+
+
+def error(status: int, code: str) -> Callable[[Any], None]:
+    def check(reply: Any) -> None:
+        assert reply.status == status
+        assert reply.json["error"]["code"] == code
+
+    return check
+
+
+def html(status: int) -> Callable[[Any], None]:
+    def check(reply: Any) -> None:
+        assert reply.status == status
+        assert reply.headers["content-type"] == "text/html"
+        assert f"{status}".encode() in reply.raw
+        assert b"<html>" in reply.raw
+
+    return check
+
+
+def finish(reason: str) -> Callable[[Any], None]:
+    def check(reply: Any) -> None:
+        assert reply.status == 200
+        assert reply.json["choices"][0]["finish_reason"] == reason
+
+    return check
+
+
+def message(reply: Any) -> dict[str, Any]:
+    assert reply.status == 200
+    return reply.json["choices"][0]["message"]  # type: ignore[no-any-return]
+
+
+def no_done(reply: Any) -> None:
+    assert reply.status == 200
+    assert "[DONE]" not in reply.events
+
+
+def has_error_event(reply: Any) -> None:
+    assert any(json.loads(e).get("error") for e in reply.events if e != "[DONE]")
+
+
+def has_malformed_line(reply: Any) -> None:
+    bad = [e for e in reply.events if e != "[DONE]" and not _is_json(e)]
+    assert bad
+    assert reply.events[-1] == "[DONE]"
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+FORCED = {"tools": [WEATHER], "tool_choice": "required", "messages": [{"role": "user", "content": "Weather in Oslo?"}]}
+HISTORY_WITHOUT_REASONING = {
+    "messages": [
+        {"role": "user", "content": "Weather in Oslo?"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "Sunny"},
+    ],
+    "tools": [WEATHER],
+}
+
+
+def with_header(check: Callable[[Any], None], name: str, value: str) -> Callable[[Any], None]:
+    def both(reply: Any) -> None:
+        check(reply)
+        assert reply.headers[name] == value
+
+    return both
+
+
+def invalid_key(reply: Any) -> None:
+    assert reply.status == 401
+    assert reply.json["error"]["code"] == "invalid_api_key"
+
+
+def ok(reply: Any) -> None:
+    assert reply.status == 200
+
+
+def error_under_200(reply: Any) -> None:
+    assert reply.status == 200
+    assert "error" in reply.json
+    assert "choices" not in reply.json
+
+
+def cut_after_3(reply: Any) -> None:
+    no_done(reply)
+    assert len(reply.events) == 3
+
+
+def error_event(reply: Any) -> None:
+    no_done(reply)
+    has_error_event(reply)
+
+
+def pings(reply: Any) -> None:
+    assert reply.raw.startswith(b": PING\n\n")
+    assert reply.raw.count(b": PING") > 3
+
+
+def crlf(reply: Any) -> None:
+    assert b"\r\n\r\n" in reply.raw
+    assert b"\n" not in reply.raw.replace(b"\r\n", b"")
+
+
+def no_space(reply: Any) -> None:
+    assert b"data:{" in reply.raw
+    assert b"data: " not in reply.raw
+
+
+def whole(reply: Any) -> None:
+    assert reply.events[-1] == "[DONE]"
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in reply.chunks).startswith("Hello!")
+
+
+def reasoning_only(reply: Any) -> None:
+    assert message(reply)["content"] == ""
+    assert message(reply)["reasoning_content"]
+    assert reply.json["choices"][0]["finish_reason"] == "stop"
+
+
+def text_instead_of_call(reply: Any) -> None:
+    assert not message(reply).get("tool_calls")
+    assert json.loads(message(reply)["content"]) == {"location": "Oslo"}
+
+
+def fenced(reply: Any) -> None:
+    assert message(reply)["content"].startswith("```json\n")
+    assert message(reply)["content"].endswith("\n```")
+
+
+def openai_chunks(reply: Any) -> None:
+    assert reply.chunks[0]["object"] == "chat.completion.chunk"
+
+
+def fragmented_calls(reply: Any) -> None:
+    assert sum("tool_calls" in c["choices"][0]["delta"] for c in reply.chunks) > 2
+
+
+def reasoning_tokens(reply: Any) -> None:
+    assert reply.json["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
+
+
+def glm_newlines(reply: Any) -> None:
+    assert message(reply)["content"].startswith("\n\n")
+
+
+CASES: dict[str, Case] = {
+    "reset": Case(raises=True),
+    "slow": Case({"delay": 0.3}, check=ok),
+    "slow_stream": Case({"delay": 0.01}, stream=True, check=ok),
+    "invalid_key": Case(check=invalid_key),
+    "rate_limit": Case({"retry_after": 0.5}, check=with_header(error(429, "1302"), "retry-after", "0.5")),
+    "balance": Case(check=error(429, "1113")),
+    "quota": Case(check=error(429, "1308")),
+    "server_error": Case({"status": 503}, check=error(503, "503")),
+    "http_500": Case(check=error(500, "500")),
+    "http_502": Case(check=html(502)),
+    "http_503": Case({"retry_after": 2}, check=with_header(error(503, "503"), "retry-after", "2")),
+    "http_504": Case(check=html(504)),
+    "context_overflow": Case(check=error(400, "1210")),
+    "sensitive_input": Case(check=error(400, "1301")),
+    "strict": Case(body={"user": "someone"}, check=error(400, "1214")),
+    "require_reasoning": Case(body=HISTORY_WITHOUT_REASONING, check=error(400, "1214")),
+    "error_body_200": Case(check=error_under_200),
+    "stream_cut": Case({"after": 3}, stream=True, check=cut_after_3),
+    "error_event": Case({"message": "upstream broke"}, stream=True, check=error_event),
+    "malformed": Case(stream=True, check=has_malformed_line),
+    "keepalive": Case({"every": 2}, stream=True, check=pings),
+    "crlf": Case(stream=True, check=crlf),
+    "no_space": Case(stream=True, check=no_space),
+    "fragment": Case({"size": 5}, stream=True, check=whole),
+    "finish": Case({"reason": "network_error"}, check=finish("network_error")),
+    "finish_stop": Case(check=finish("stop")),
+    "finish_length": Case(check=finish("length")),
+    "finish_tool_calls": Case(check=finish("tool_calls")),
+    "finish_sensitive": Case(check=finish("sensitive")),
+    "finish_network_error": Case(check=finish("network_error")),
+    "finish_context_window": Case(check=finish("model_context_window_exceeded")),
+    "finish_unknown": Case(check=finish("abort")),
+    "reasoning_only": Case(check=reasoning_only),
+    "ignore_tool_choice": Case(body=FORCED, check=text_instead_of_call),
+    "json_fence": Case(body={"response_format": {"type": "json_object"}}, check=fenced),
+    "dialect": Case({"name": "openai"}, stream=True, check=openai_chunks),
+    "tool_stream": Case(body=FORCED, stream=True, check=fragmented_calls),
+    "reasoning_tokens": Case(check=reasoning_tokens),
+    "glm_newlines": Case(check=glm_newlines),
+}
+
+
+def test_every_fault_has_a_case() -> None:
+    assert set(CASES) == set(FAULTS)
+
+
+@pytest.mark.parametrize("by", ["header", "key"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_fault_is_reachable(curl: Any, make_body: Any, name: str, by: str) -> None:
+    case = CASES[name]
+    body = {**make_body("Hello"), **case.body, "stream": case.stream}
+    if by == "header":
+        kwargs: dict[str, Any] = {"headers": fault_header(name, **case.params)}
+    else:
+        kwargs = {"key": fault_key(name, **case.params)}
+    started = time.monotonic()
+    if case.raises:
+        with pytest.raises(httpx.TransportError):
+            curl.post(body, **kwargs)
+        return
+    reply = curl.post(body, **kwargs)
+    case.check(reply)
+    elapsed = time.monotonic() - started
+    if name == "slow":
+        assert elapsed >= 0.3
+    if name == "slow_stream":
+        assert elapsed >= 0.01 * len(reply.events) * 0.8
+
+
+def test_without_the_fault_the_same_request_succeeds(curl: Any, make_body: Any) -> None:
+    reply = curl.post(make_body("Hello"))
+    assert reply.status == 200
+    assert reply.json["choices"][0]["finish_reason"] == "stop"
+
+
+def test_times_counts_per_id_and_reset_clears(emulator: Emulator, curl: Any, make_body: Any) -> None:
+    spec = {"X-AnyFast-Fault": "rate_limit;times=2;retry_after=0;id=a"}
+    assert [curl.post(make_body(), headers=spec).status for _ in range(3)] == [429, 429, 200]
+    other = {"X-AnyFast-Fault": "rate_limit;times=1;id=b"}
+    assert [curl.post(make_body(), headers=other).status for _ in range(2)] == [429, 200]
+    emulator.reset()
+    assert curl.post(make_body(), headers=spec).status == 429
+
+
+def test_several_faults_in_one_header(curl: Any, make_body: Any) -> None:
+    reply = curl.post(
+        make_body(stream=True), headers={"X-AnyFast-Fault": "keepalive;every=1, crlf, dialect;name=openai"}
+    )
+    assert reply.raw.startswith(b": PING\r\n\r\n")
+    assert reply.chunks[0]["object"] == "chat.completion.chunk"
+
+
+def test_stream_cut_modes(curl: Any, make_body: Any) -> None:
+    clean = curl.post(make_body(stream=True), headers=fault_header("stream_cut", after=2))
+    assert len(clean.events) == 2
+    closed = curl.post(make_body(stream=True), headers=fault_header("stream_cut", after=2, mode="close"))
+    assert len(closed.events) == 2
+    assert "transfer-encoding" not in closed.headers
+    with pytest.raises(httpx.TransportError):
+        curl.post(make_body(stream=True), headers=fault_header("stream_cut", after=2, mode="abort"))
+    with pytest.raises(httpx.TransportError):
+        curl.post(make_body(), headers=fault_header("stream_cut"))  # non-streaming: a body cut short
+
+
+def test_bad_fault_specs_are_400s(curl: Any, make_body: Any) -> None:
+    for spec in ("no_such_fault", "rate_limit;times", "slow;delay=soon", "stream_cut;mode=sideways"):
+        reply = curl.post(make_body(stream=True), headers={"X-AnyFast-Fault": spec})
+        assert reply.status == 400, spec
+        assert reply.json["error"]["code"] == "fault_spec"
+    with pytest.raises(FaultSpecError):
+        fault_header("no_such_fault")
+    with pytest.raises(FaultSpecError):
+        Emulator(faults=["nope"])
+
+
+def test_server_wide_faults(make_body: Any) -> None:
+    with Emulator(faults=["http_503;times=1"]) as emu:
+        first = httpx.post(emu.base_url + "/chat/completions", json=make_body(), headers={"Authorization": "Bearer k"})
+        second = httpx.post(emu.base_url + "/chat/completions", json=make_body(), headers={"Authorization": "Bearer k"})
+    assert (first.status_code, second.status_code) == (503, 200)
+
+
+# --------------------------------------------------------------------------- through the core client
+
+REQUEST = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hello there, tell me a story"}])
+
+
+def client_for(emulator: Emulator, *, fault: str | None = None, key: str | None = None, **kwargs: Any) -> AnyFastClient:
+    headers = {"X-AnyFast-Fault": fault} if fault else {}
+    return AnyFastClient(api_key=key or emulator.api_key, base_url=emulator.base_url, default_headers=headers, **kwargs)
+
+
+def test_core_retries_429_twice_honouring_retry_after(emulator: Emulator) -> None:
+    with client_for(emulator, fault="rate_limit;times=2;retry_after=0.1", max_retries=2) as client:
+        started = time.monotonic()
+        answer = client.chat(REQUEST)
+    assert answer.message.content
+    assert len(emulator.requests) == 3
+    assert time.monotonic() - started >= 0.2
+
+
+def test_core_does_not_retry_quota(emulator: Emulator) -> None:
+    with client_for(emulator, key=fault_key("balance"), max_retries=3) as client, pytest.raises(QuotaExceededError):
+        client.chat(REQUEST)
+    assert len(emulator.requests) == 1
+
+
+def test_core_gives_up_after_max_retries(emulator: Emulator) -> None:
+    with client_for(emulator, fault="rate_limit;retry_after=0", max_retries=1) as client, pytest.raises(RateLimitError):
+        client.chat(REQUEST)
+    assert len(emulator.requests) == 2
+
+
+def test_core_retries_a_reset_and_a_503(emulator: Emulator) -> None:
+    with client_for(emulator, fault="reset;times=1, http_503;times=1;retry_after=0", max_retries=2) as client:
+        assert client.chat(REQUEST).message.content
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("stream_cut", StreamInterruptedError),
+        ("stream_cut;mode=close", StreamInterruptedError),
+        ("stream_cut;mode=abort", StreamInterruptedError),
+        ("error_event", StreamEventError),
+        ("malformed", MalformedResponseError),
+        ("finish_sensitive", ContentFilterError),
+    ],
+)
+def test_core_stream_errors(emulator: Emulator, fault: str, error: type[Exception]) -> None:
+    with client_for(emulator, fault=fault, max_retries=0) as client:
+        stream = client.stream(REQUEST)
+        with stream, pytest.raises(error):
+            list(stream)
+
+
+async def test_core_async_client_through_every_stream_framing(emulator: Emulator) -> None:
+    expected = None
+    for fault in (
+        None,
+        "keepalive;every=1",
+        "crlf",
+        "no_space",
+        "fragment;size=3",
+        "dialect;name=openai",
+        "glm_newlines",
+    ):
+        headers = {"X-AnyFast-Fault": fault} if fault else {}
+        async with AsyncAnyFastClient(
+            api_key=emulator.api_key, base_url=emulator.base_url, default_headers=headers
+        ) as client:
+            stream = await client.stream(REQUEST)
+            async with stream:
+                text = "".join([delta.content async for delta in stream])
+        assert text.strip("\n") == (expected := expected or text), fault
+        assert stream.completion.finish_reason == "stop"

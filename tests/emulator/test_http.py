@@ -1,0 +1,228 @@
+"""The emulator answers plain HTTP (what ``curl`` sends) the way the wire doc says."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import httpx
+import pytest
+
+from anyfast_core.emulator import Emulator
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "weather",
+        "description": "Get weather information for a location",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+    },
+}
+
+
+def test_non_streaming_answer(curl: Any, make_body: Any) -> None:
+    reply = curl.post(make_body("Hello"))
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/json; charset=UTF-8"
+    body = reply.json
+    assert body["object"] == "chat.completion"
+    assert body["request_id"] == body["id"]
+    assert body["created"] == 1767225600
+    choice = body["choices"][0]
+    assert choice["message"]["content"] == "Hello! How can I help you today?"
+    assert choice["message"]["reasoning_content"]
+    assert choice["finish_reason"] == "stop"
+    usage = body["usage"]
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    assert usage["prompt_tokens_details"] == {"cached_tokens": 0}
+    assert reply.headers["x-request-id"] == body["id"]
+
+
+def test_glm_stream(curl: Any, make_body: Any) -> None:
+    reply = curl.post(make_body("Hello", stream=True, stream_options={"include_usage": True}))
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "text/event-stream;charset=UTF-8"
+    assert reply.headers["transfer-encoding"] == "chunked"
+    assert reply.events[-1] == "[DONE]"
+    chunks = reply.chunks
+    assert all(c["choices"][0]["delta"]["role"] == "assistant" for c in chunks)
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == "Hello! How can I help you today?"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["usage"]["completion_tokens"] > 0
+
+
+def test_openai_stream(curl_openai: Any, make_body: Any) -> None:
+    reply = curl_openai.post(make_body("Hello", stream=True, stream_options={"include_usage": True}))
+    chunks = reply.chunks
+    assert chunks[0]["object"] == "chat.completion.chunk"
+    assert chunks[-1]["choices"] == []
+    assert "usage" in chunks[-1]
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert reply.events[-1] == "[DONE]"
+
+
+@pytest.mark.parametrize("tool_stream", [False, True], ids=["whole", "fragmented"])
+def test_streamed_tool_calls(curl: Any, make_body: Any, tool_stream: bool) -> None:
+    body = make_body("What's the weather in Florence,Italy?", tools=[WEATHER], stream=True, tool_stream=tool_stream)
+    chunks = curl.post(body).chunks
+    fragments = [c["choices"][0]["delta"]["tool_calls"][0] for c in chunks if "tool_calls" in c["choices"][0]["delta"]]
+    arguments = "".join(f["function"]["arguments"] for f in fragments)
+    assert json.loads(arguments) == {"location": "Florence,Italy"}
+    assert len(fragments) == (1 if not tool_stream else len(fragments))
+    if tool_stream:
+        assert len(fragments) > 3
+        assert fragments[0]["function"]["arguments"] == ""
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_non_streaming_tool_call(curl: Any, make_body: Any) -> None:
+    message = curl.post(make_body("What's the weather in Florence,Italy?", tools=[WEATHER])).json["choices"][0][
+        "message"
+    ]
+    call = message["tool_calls"][0]
+    assert call["type"] == "function"
+    assert call["index"] == 0
+    assert call["id"].startswith("call_")
+    assert json.loads(call["function"]["arguments"]) == {"location": "Florence,Italy"}
+
+
+def test_json_object(curl: Any, make_body: Any) -> None:
+    body = make_body("A cat joke as JSON with 'setup' and 'punchline' keys.", response_format={"type": "json_object"})
+    content = curl.post(body).json["choices"][0]["message"]["content"]
+    assert set(json.loads(content)) == {"setup", "punchline"}
+
+
+def test_models(curl: Any) -> None:
+    reply = curl.get("/v1/models")
+    assert reply.json["data"] == [
+        {
+            "id": "glm-5.2",
+            "object": "model",
+            "created": 1626777600,
+            "owned_by": "zhipu",
+            "supported_endpoint_types": ["openai"],
+        }
+    ]
+    assert curl.get("/v1/models", key=None).status == 401
+
+
+def test_401_bodies_are_the_documented_ones(curl: Any, make_body: Any) -> None:
+    missing = curl.post(make_body(), key=None)
+    assert (missing.status, missing.json) == (401, {"error": {"message": "No token provided"}})
+    with Emulator(api_keys=["right-key"]) as emu:
+        wrong = httpx.post(
+            emu.base_url + "/chat/completions", json=make_body(), headers={"Authorization": "Bearer wrong"}
+        )
+        right = httpx.post(
+            emu.base_url + "/chat/completions", json=make_body(), headers={"Authorization": "Bearer right-key"}
+        )
+    assert wrong.status_code == 401
+    assert wrong.json() == {
+        "error": {"message": "Invalid API key provided.", "type": "authentication_error", "code": "invalid_api_key"}
+    }
+    assert right.status_code == 200
+
+
+BAD_FIELDS: dict[str, dict[str, Any]] = {
+    "model": {"model": ""},
+    "messages": {"messages": []},
+    "message_role": {"messages": [{"role": "robot", "content": "hi"}]},
+    "tool_message_id": {"messages": [{"role": "tool", "content": "5"}]},
+    "thinking": {"thinking": {"type": "sometimes"}},
+    "reasoning_effort": {"reasoning_effort": "extreme"},
+    "max_tokens_low": {"max_tokens": 0},
+    "max_tokens_high": {"max_tokens": 131073},
+    "max_tokens_type": {"max_tokens": "many"},
+    "temperature_low": {"temperature": -0.1},
+    "temperature_high": {"temperature": 1.5},
+    "top_p_low": {"top_p": 0.0},
+    "top_p_high": {"top_p": 1.01},
+    "stream": {"stream": "yes"},
+    "tools": {"tools": [{"type": "function"}]},
+    "tool_name": {"tools": [{"type": "function", "function": {"name": "bad name!"}}]},
+    "tool_choice_without_tools": {"tool_choice": "required"},
+    "tool_choice_unbound": {"tools": [WEATHER], "tool_choice": {"type": "function", "function": {"name": "nope"}}},
+    "tool_choice_mode": {"tools": [WEATHER], "tool_choice": "sometimes"},
+    "response_format": {"response_format": {"type": "xml"}},
+    "response_format_json_schema": {"response_format": {"type": "json_schema", "json_schema": {}}},
+    "stop": {"stop": ""},
+    "stop_list": {"stop": ["ok", 3]},
+    "tool_stream": {"tool_stream": "on"},
+    "stream_options": {"stream_options": {"include_usage": "yes"}},
+}
+
+
+@pytest.mark.parametrize("field", list(BAD_FIELDS))
+def test_400_for_every_out_of_range_field(curl: Any, make_body: Any, field: str) -> None:
+    reply = curl.post({**make_body(), **BAD_FIELDS[field]})
+    assert reply.status == 400
+    error = reply.json["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "1214"
+    named = field.split("_")[0] if field not in ("message_role", "tool_message_id") else "messages"
+    assert named in error["message"]
+
+
+def test_400_for_a_body_that_is_not_a_json_object(curl: Any) -> None:
+    for raw in (b"not json", b"[1, 2]", b""):
+        reply = curl.post(raw)
+        assert (reply.status, reply.json["error"]["code"]) == (400, "1214")
+
+
+def test_unknown_fields_pass_unless_strict(curl: Any, make_body: Any) -> None:
+    assert curl.post(make_body(user="u-1", parallel_tool_calls=True)).status == 200
+    strict = curl.post(make_body(user="u-1"), headers={"X-AnyFast-Fault": "strict"})
+    assert strict.status == 400
+    assert "user" in strict.json["error"]["message"]
+
+
+def test_404_and_405(curl: Any, make_body: Any) -> None:
+    assert curl.post(make_body(), path="/v1/completions").status == 404
+    assert curl.get("/v1/chat/completions").status == 405
+
+
+def test_requests_are_recorded_without_authorization(emulator: Emulator, curl: Any, make_body: Any) -> None:
+    curl.post(make_body("one"), headers={"X-Trace": "t1"})
+    curl.post(make_body("two", temperature=5))
+    assert [b["messages"][0]["content"] for b in emulator.requests] == ["one", "two"]
+    first = emulator.received[0]
+    assert first.headers["x-trace"] == "t1"
+    assert "authorization" not in first.headers
+    emulator.reset()
+    assert emulator.requests == []
+
+
+def _raw_exchange(emu: Emulator, payload: bytes, reads: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as sock:
+        sock.sendall(payload)
+        received = b""
+        while received.count(b"HTTP/1.1 ") < reads or not received.endswith((b"}", b"\r\n\r\n")):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(emulator: Emulator, make_body: Any) -> None:
+    body = json.dumps(make_body()).encode()
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    received = _raw_exchange(emulator, request * 3, reads=3)
+    assert received.count(b"HTTP/1.1 200 OK") == 3
+    assert len(emulator.requests) == 3
+
+
+def test_expect_continue_and_chunked_request_bodies(emulator: Emulator, make_body: Any) -> None:
+    body = json.dumps(make_body("chunked")).encode()
+    head = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nExpect: 100-continue\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i : i + 10]), body[i : i + 10]) for i in range(0, len(body), 10))
+    received = _raw_exchange(emulator, head + chunked + b"0\r\n\r\n", reads=2)
+    assert received.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
+    assert emulator.requests[-1]["messages"][0]["content"] == "chunked"
