@@ -1,0 +1,171 @@
+"""Both adapters driven the same way, so one test covers LangChain and LlamaIndex, sync and async,
+streamed and whole.
+
+* :class:`Mode` — adapter x sync/async x stream/whole; the ``mode`` fixture runs a test in all eight.
+* :func:`make_model` builds ``ChatAnyFast`` or ``AnyFast`` from the same settings; :func:`ask` sends one
+  user prompt in a mode and returns the finished :class:`Reply` (or raises what the adapter raised).
+* :func:`busy_connections` reads an adapter's httpx pool: connections checked out and not yet back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from anyfast_core import AnyFastClient, AsyncAnyFastClient
+
+Adapter = Literal["langchain", "llama_index"]
+ADAPTERS: tuple[Adapter, ...] = ("langchain", "llama_index")
+GOOD_KEY = "reliability-good-key-0001"
+
+
+@dataclass(frozen=True)
+class Mode:
+    adapter: Adapter
+    sync: bool
+    stream: bool
+
+    def __str__(self) -> str:
+        return f"{self.adapter}-{'sync' if self.sync else 'async'}-{'stream' if self.stream else 'whole'}"
+
+
+MODES = [Mode(a, sync, stream) for a in ADAPTERS for sync in (True, False) for stream in (False, True)]
+STREAM_MODES = [m for m in MODES if m.stream]
+WHOLE_MODES = [m for m in MODES if not m.stream]
+
+
+def uid() -> str:
+    """A fault id / prompt tag unique to one request (fault counts are kept per id)."""
+    return uuid.uuid4().hex[:12]
+
+
+# --------------------------------------------------------------------------- models and calls
+
+
+def make_model(
+    adapter: Adapter,
+    *,
+    base_url: str,
+    api_key: str | None,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int = 2,
+    **extra: Any,
+) -> Any:
+    """``ChatAnyFast`` or ``AnyFast`` with the same client settings (their parameter names differ)."""
+    if adapter == "langchain":
+        from langchain_anyfast import ChatAnyFast
+
+        return ChatAnyFast(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, **extra)
+    from llama_index_anyfast import AnyFast
+
+    return AnyFast(api_key=api_key, api_base=base_url, timeout=timeout, max_retries=max_retries, **extra)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A finished answer as the adapter handed it over."""
+
+    text: str
+    finish_reason: str | None
+    pieces: int = 1
+    """How many streamed pieces made it (1 for a whole answer)."""
+
+
+def ask(model: Any, mode: Mode, prompt: str, **kwargs: Any) -> Reply:
+    """One user turn in ``mode``; async modes run on a fresh event loop (as a script would)."""
+    if mode.sync:
+        return ask_sync(model, mode.adapter, mode.stream, prompt, **kwargs)
+    return asyncio.run(ask_async(model, mode.adapter, mode.stream, prompt, **kwargs))
+
+
+def ask_sync(model: Any, adapter: Adapter, stream: bool, prompt: str, **kwargs: Any) -> Reply:
+    if adapter == "langchain":
+        if not stream:
+            return _lc_reply(model.invoke(prompt, **kwargs))
+        chunks = list(model.stream(prompt, **kwargs))
+        return _lc_reply(_merge(chunks), len(chunks))
+    messages = _li_messages(prompt)
+    if not stream:
+        return _li_reply(model.chat(messages, **kwargs))
+    responses = list(model.stream_chat(messages, **kwargs))
+    return _li_reply(responses[-1], len(responses))
+
+
+async def ask_async(model: Any, adapter: Adapter, stream: bool, prompt: str, **kwargs: Any) -> Reply:
+    if adapter == "langchain":
+        if not stream:
+            return _lc_reply(await model.ainvoke(prompt, **kwargs))
+        chunks = [chunk async for chunk in model.astream(prompt, **kwargs)]
+        return _lc_reply(_merge(chunks), len(chunks))
+    messages = _li_messages(prompt)
+    if not stream:
+        return _li_reply(await model.achat(messages, **kwargs))
+    responses = [r async for r in await model.astream_chat(messages, **kwargs)]
+    return _li_reply(responses[-1], len(responses))
+
+
+def _merge(chunks: list[Any]) -> Any:
+    assert chunks, "a stream that ends normally yields at least its closing chunk"
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged + chunk
+    return merged
+
+
+def _lc_reply(message: Any, pieces: int = 1) -> Reply:
+    return Reply(message.text, message.response_metadata.get("finish_reason"), pieces)
+
+
+def _li_messages(prompt: str) -> list[Any]:
+    from llama_index.core.llms import ChatMessage
+
+    return [ChatMessage(role="user", content=prompt)]
+
+
+def _li_reply(response: Any, pieces: int = 1) -> Reply:
+    return Reply(response.message.content or "", response.additional_kwargs.get("finish_reason"), pieces)
+
+
+# --------------------------------------------------------------------------- core clients and pools
+
+
+def core_client_of(model: Any, sync: bool) -> AnyFastClient | AsyncAnyFastClient:
+    """The core client an adapter sends with (created on first use)."""
+    if type(model).__name__ == "ChatAnyFast":
+        return model.client if sync else model.async_client  # type: ignore[no-any-return]
+    return model._get_client() if sync else model._get_aclient()  # type: ignore[no-any-return]
+
+
+def sync_pool(model: Any) -> httpx.Client:
+    client = core_client_of(model, sync=True)
+    assert isinstance(client, AnyFastClient)
+    return client._http
+
+
+async def async_pool(model: Any) -> httpx.AsyncClient:
+    """The httpx pool the adapter's async client uses on the running loop."""
+    client = core_client_of(model, sync=False)
+    assert isinstance(client, AsyncAnyFastClient)
+    http = client._client()
+    if inspect.isawaitable(http):
+        http = await http
+    assert isinstance(http, httpx.AsyncClient)
+    return http
+
+
+def pool_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
+    return list(http._transport._pool.connections)  # type: ignore[union-attr]
+
+
+def busy_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
+    """Connections checked out of the pool (neither idle nor closed): a leak once calls are over."""
+    return [c for c in pool_connections(http) if not c.is_idle() and not c.is_closed()]
+
+
+def waiting_requests(http: httpx.Client | httpx.AsyncClient) -> int:
+    return len(http._transport._pool._requests)  # type: ignore[union-attr]
