@@ -296,3 +296,23 @@ def test_last_chunk_carries_the_metadata_once() -> None:
     assert last.message.content == ""
     assert last.message.response_metadata["finish_reason"] == "stop"
     assert last.message.usage_metadata == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
+
+
+@pytest.mark.parametrize("delta", [StreamDelta(content="Hi"), StreamDelta(reasoning="Hm"), StreamDelta("a", "b")])
+def test_fast_chunks_equal_validated_ones(delta: StreamDelta) -> None:
+    from langchain_core.outputs import ChatGenerationChunk
+
+    fast = chunk_from_wire(delta)
+    assert fast is not None
+    additional_kwargs = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
+    validated = ChatGenerationChunk(
+        message=AIMessageChunk(
+            content=delta.content, additional_kwargs=additional_kwargs, response_metadata={"model_provider": "anyfast"}
+        )
+    )
+    assert fast == validated
+    assert fast.message.model_dump() == validated.message.model_dump()
+    assert fast.message.model_fields_set == validated.message.model_fields_set
+    assert fast.model_fields_set == validated.model_fields_set
+    merged = fast + validated
+    assert merged.message.content == delta.content * 2

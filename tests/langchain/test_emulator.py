@@ -71,9 +71,10 @@ def test_streamed_tool_loop_sends_reasoning_back(emulator_any: Emulator) -> None
     history += [full, ToolMessage("42", tool_call_id=full.tool_calls[0]["id"])]
     answer = model.invoke(history)
     assert "42" in answer.text
-    assert _assistant_turns(emulator_any.requests[1])[0]["reasoning_content"] == full.additional_kwargs[
-        "reasoning_content"
-    ]
+    assert (
+        _assistant_turns(emulator_any.requests[1])[0]["reasoning_content"]
+        == full.additional_kwargs["reasoning_content"]
+    )
 
 
 def _agent(model: ChatAnyFast) -> Any:
