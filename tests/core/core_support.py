@@ -10,15 +10,16 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatCompletion, ChatRequest, StreamDelta
 
+T = TypeVar("T")
 DATA = Path(__file__).parent / "data"
 KEY = "sk-test-SECRET-0123456789abcdef"
 """A key distinctive enough that any leak of it is found by a substring search."""
@@ -159,63 +160,78 @@ def sse_response(body: bytes | Body, status: int = 200, headers: dict[str, str] 
 class Harness:
     """Runs one scenario on the sync or the async client, with the same synchronous interface."""
 
-    def __init__(self, mode: str, server: Server, **client_kwargs: Any) -> None:
+    def __init__(self, mode: str, server: Server | None, **client_kwargs: Any) -> None:
+        """``server=None`` talks to ``base_url`` over real sockets instead of a scripted server."""
         self.mode = mode
-        self.server = server
+        self.server = server or Server()
+        self.real = server is None
         client_kwargs.setdefault("api_key", KEY)
         client_kwargs.setdefault("base_url", "https://anyfast.test/v1")
         self.client_kwargs = client_kwargs
 
     def client(self) -> AnyFastClient | AsyncAnyFastClient:
+        if self.real:
+            cls = AnyFastClient if self.mode == "sync" else AsyncAnyFastClient
+            return cls(**self.client_kwargs)
         transport = httpx.MockTransport(self.server)
         if self.mode == "sync":
             return AnyFastClient(http_client=httpx.Client(transport=transport), **self.client_kwargs)
         return AsyncAnyFastClient(http_client=httpx.AsyncClient(transport=transport), **self.client_kwargs)
 
-    def chat(self, req: ChatRequest | None = None, **kwargs: Any) -> ChatCompletion:
+    def run(
+        self,
+        sync: Callable[[AnyFastClient], T],
+        async_: Callable[[AsyncAnyFastClient], Awaitable[T]],
+    ) -> T:
+        """Run ``sync`` or ``async_`` (in a fresh event loop) on a new client of this mode, then close it."""
         client = self.client()
         if isinstance(client, AnyFastClient):
-            return client.chat(req or request(), **kwargs)
+            with client:
+                return sync(client)
 
-        async def run() -> ChatCompletion:
+        async def run() -> T:
             assert isinstance(client, AsyncAnyFastClient)
-            return await client.chat(req or request(), **kwargs)
+            async with client:
+                return await async_(client)
 
         return asyncio.run(run())
 
+    def chat(self, req: ChatRequest | None = None, **kwargs: Any) -> ChatCompletion:
+        async def chat(client: AsyncAnyFastClient) -> ChatCompletion:
+            return await client.chat(req or request(), **kwargs)
+
+        return self.run(lambda client: client.chat(req or request(), **kwargs), chat)
+
     def stream(self, req: ChatRequest | None = None, **kwargs: Any) -> tuple[list[StreamDelta], ChatCompletion]:
         """Read a whole stream: its deltas and the completion."""
-        client = self.client()
-        if isinstance(client, AnyFastClient):
+
+        def read(client: AnyFastClient) -> tuple[list[StreamDelta], ChatCompletion]:
             with client.stream(req or request(), **kwargs) as stream:
                 deltas = list(stream)
             return deltas, stream.completion
 
-        async def run() -> tuple[list[StreamDelta], ChatCompletion]:
-            assert isinstance(client, AsyncAnyFastClient)
+        async def aread(client: AsyncAnyFastClient) -> tuple[list[StreamDelta], ChatCompletion]:
             async with await client.stream(req or request(), **kwargs) as stream:
                 deltas = [delta async for delta in stream]
             return deltas, stream.completion
 
-        return asyncio.run(run())
+        return self.run(read, aread)
 
     def stream_deltas_then_error(
         self, req: ChatRequest | None = None, **kwargs: Any
     ) -> tuple[list[StreamDelta], BaseException]:
         """Read a stream that is expected to fail: the deltas it gave before, and the error."""
         deltas: list[StreamDelta] = []
-        client = self.client()
-        if isinstance(client, AnyFastClient):
+
+        def read(client: AnyFastClient) -> BaseException:
             try:
                 with client.stream(req or request(), **kwargs) as stream:
-                    for delta in stream:
-                        deltas.append(delta)
+                    deltas.extend(stream)
             except Exception as exc:
-                return deltas, exc
+                return exc
             raise AssertionError("the stream did not fail")
 
-        async def run() -> BaseException:
-            assert isinstance(client, AsyncAnyFastClient)
+        async def aread(client: AsyncAnyFastClient) -> BaseException:
             try:
                 async with await client.stream(req or request(), **kwargs) as stream:
                     async for delta in stream:
@@ -224,18 +240,14 @@ class Harness:
                 return exc
             raise AssertionError("the stream did not fail")
 
-        return deltas, asyncio.run(run())
+        error = self.run(read, aread)
+        return deltas, error
 
     def models(self) -> Any:
-        client = self.client()
-        if isinstance(client, AnyFastClient):
-            return client.models()
-
-        async def run() -> Any:
-            assert isinstance(client, AsyncAnyFastClient)
+        async def models(client: AsyncAnyFastClient) -> Any:
             return await client.models()
 
-        return asyncio.run(run())
+        return self.run(lambda client: client.models(), models)
 
 
 # --------------------------------------------------------------------------- a real loopback server
