@@ -172,6 +172,7 @@ def test_error_event_mid_stream(live_any: Callable[..., Harness]) -> None:
     assert isinstance(exc, StreamEventError)
     assert "upstream fell over" in exc.message
     assert exc.partial is not None
+    assert exc.partial.message.content == "".join(d.content for d in deltas)
 
 
 def test_malformed_line_mid_stream(live: Callable[..., Harness]) -> None:
