@@ -380,3 +380,43 @@ def test_history_round_trip_of_a_real_tool_turn(server: ScriptedServer, model: C
     assert sent[1]["reasoning_content"] == first.additional_kwargs["reasoning_content"]
     assert sent[1]["tool_calls"][0]["id"] == "call_-8303649628005950554"
     assert sent[2] == {"role": "tool", "tool_call_id": "call_-8303649628005950554", "content": "40 C"}
+
+
+@pytest.mark.parametrize("stem", ["zai-glm-4.5_tool_streaming", "zai-glm-4.6v_multi_tool_streaming"])
+def test_streamed_tool_turn_goes_back_as_the_recorded_follow_up(
+    server: ScriptedServer, model: ChatAnyFast, stem: str
+) -> None:
+    """A real streamed tool-calling turn, sent back with its tool results, gives the messages the
+    recording client sent GLM for the follow-up (arguments compared as JSON), reasoning included."""
+    recorded = json.loads((DATA / f"{stem}.2.request.json").read_text())
+    first_request = json.loads((DATA / f"{stem}.1.request.json").read_text())
+    server.recording(f"{stem}.1.sse")
+    server.recording(f"{stem}.2.sse")
+    history: list[Any] = [
+        ("system", first_request["messages"][0]["content"]),
+        ("human", first_request["messages"][1]["content"]),
+    ]
+    turn = _sum(list(model.stream(history)))
+    results = {m["tool_call_id"]: m["content"] for m in recorded["messages"] if m["role"] == "tool"}
+    history += [turn, *(ToolMessage(results[c["id"]], tool_call_id=c["id"]) for c in turn.tool_calls)]
+    answer = _sum(list(model.stream(history)))
+    assert answer.content
+    assert answer.response_metadata["finish_reason"] == "stop"
+
+    sent = server.requests[1]["messages"]
+    expected = recorded["messages"]
+    assert len(sent) == len(expected)
+    for ours, theirs in zip(sent, expected, strict=True):
+        assert ours["role"] == theirs["role"]
+        assert ours["content"] == theirs["content"]
+        assert ours.get("tool_call_id") == theirs.get("tool_call_id")
+        assert [
+            (c["id"], c["function"]["name"], json.loads(c["function"]["arguments"])) for c in ours.get("tool_calls", [])
+        ] == [
+            (c["id"], c["function"]["name"], json.loads(c["function"]["arguments"]))
+            for c in theirs.get("tool_calls", [])
+        ]
+    assistant = sent[2]
+    assert assistant["reasoning_content"] == turn.additional_kwargs["reasoning_content"]
+    if "reasoning_content" in expected[2]:  # the glm-4.6v client sent it back; the glm-4.5 one did not
+        assert assistant["reasoning_content"] == expected[2]["reasoning_content"]

@@ -93,7 +93,8 @@ def _check_agent_run(messages: list[Any], emu: Emulator) -> None:
     tools = {"add": add, "multiply": multiply}
     expected = {c["id"]: str(tools[c["name"]].invoke(c["args"])) for c in ai_turns[0].tool_calls}
     assert {m.tool_call_id: m.content for m in messages if isinstance(m, ToolMessage)} == expected
-    assert ai_turns[-1].content and not ai_turns[-1].tool_calls
+    assert ai_turns[-1].content
+    assert not ai_turns[-1].tool_calls
     assert all(m.additional_kwargs.get("reasoning_content") for m in ai_turns)
     last_request = emu.requests[-1]
     assert _assistant_turns(last_request)[0]["reasoning_content"] == ai_turns[0].additional_kwargs["reasoning_content"]

@@ -63,9 +63,3 @@ class TestChatAnyFastUnit(ChatModelUnitTests):
     )
     def test_serdes(self, model: Any, snapshot: Any) -> None:
         super().test_serdes(model, snapshot)
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ANYFAST_API_KEY", raising=False)
-    monkeypatch.delenv("ANYFAST_BASE_URL", raising=False)
