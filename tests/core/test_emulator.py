@@ -7,6 +7,7 @@ HTTP: chunked and close-delimited bodies, resets, pieces split anywhere, real re
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from core_support import Harness, request
 from anyfast_core import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     ContentFilterError,
     ContextWindowExceededError,
@@ -218,3 +220,37 @@ def test_reasoning_tokens_reported(live: Callable[..., Harness]) -> None:
 
 def test_models(live: Callable[..., Harness]) -> None:
     assert "glm-5.2" in [m.id for m in live().models()]
+
+
+def test_read_timeout_raises_promptly_and_is_not_retried(emulator: Emulator, mode: str, delays: list[float]) -> None:
+    h = Harness(
+        mode,
+        None,
+        api_key=emulator.api_key,
+        base_url=emulator.base_url,
+        default_headers=fault_header("slow", delay=2),
+        timeout=0.3,
+    )
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError) as info:
+        h.chat()
+    assert time.monotonic() - started < 1.5
+    assert "read timeout of 0.3s" in info.value.message
+    assert len(emulator.requests) == 1
+    assert delays == []
+
+
+def test_read_timeout_mid_stream_keeps_the_partial(emulator: Emulator, mode: str) -> None:
+    h = Harness(
+        mode,
+        None,
+        api_key=emulator.api_key,
+        base_url=emulator.base_url,
+        default_headers=fault_header("slow", delay=0, chunk_delay=1),
+        timeout=0.3,
+    )
+    deltas, exc = h.stream_deltas_then_error()
+    assert isinstance(exc, APITimeoutError)
+    assert exc.partial is not None
+    assert deltas  # it failed mid-stream, not before
+    assert (exc.partial.message.reasoning_content or "") == "".join(d.reasoning for d in deltas)
