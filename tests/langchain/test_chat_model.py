@@ -420,3 +420,27 @@ def test_streamed_tool_turn_goes_back_as_the_recorded_follow_up(
     assert assistant["reasoning_content"] == turn.additional_kwargs["reasoning_content"]
     if "reasoning_content" in expected[2]:  # the glm-4.6v client sent it back; the glm-4.5 one did not
         assert assistant["reasoning_content"] == expected[2]["reasoning_content"]
+
+
+def test_stream_events_v3_with_tool_calls(server: ScriptedServer, model: ChatAnyFast, glm: Any) -> None:
+    calls = [glm.tool_call("add", {"a": 1}, "c0"), glm.tool_call("mul", {"a": 2}, "c1")]
+    server.sse(
+        glm.chunks(
+            "Let me compute.", reasoning="Two tools.", tool_calls=calls, fragment_tools=True, finish_reason="tool_calls"
+        )
+    )
+    events = [e for e in model.stream_events("x", version="v3") if isinstance(e, dict)]
+    finished = [e["content"] for e in events if e.get("event") == "content-block-finish"]
+    assert finished == [
+        {"type": "reasoning", "reasoning": "Two tools."},
+        {"type": "text", "text": "Let me compute."},
+        {"type": "tool_call", "id": "c0", "name": "add", "args": {"a": 1}},
+        {"type": "tool_call", "id": "c1", "name": "mul", "args": {"a": 2}},
+    ]
+    start = events[0]
+    assert start["event"] == "message-start"
+    assert start["metadata"] == {"provider": "anyfast"}
+    finish = events[-1]
+    assert finish["event"] == "message-finish"
+    assert finish["metadata"]["finish_reason"] == "tool_calls"
+    assert finish["usage"]["input_tokens"] == 12

@@ -196,3 +196,12 @@ def test_one_instance_across_event_loops(emulator: Emulator) -> None:
     for _ in range(2):
         assert asyncio.run(model.ainvoke("Hello")).content
     assert len(emulator.requests) == 2
+
+
+def test_unknown_finish_reason_passes_through(emulator_any: Emulator) -> None:
+    model = _model(emulator_any, default_headers=fault_header("finish_unknown", reason="abort"))
+    assert model.invoke("Tell me a story").response_metadata["finish_reason"] == "abort"
+    full: Any = None
+    for chunk in model.stream("Tell me a story"):
+        full = chunk if full is None else full + chunk
+    assert full.response_metadata["finish_reason"] == "abort"
