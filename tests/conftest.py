@@ -154,6 +154,20 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("json_body", json_body_matcher)
 
 
+@pytest.fixture(scope="session")
+def use_cassette(vcr_config: dict[str, Any]) -> Any:
+    """A ``use_cassette(directory, name, record_mode="none")`` context manager configured exactly like the
+    cassette-backed tests, for tests of the cassette machinery itself."""
+    from vcr import VCR
+
+    def factory(directory: str | Path, name: str, record_mode: str = "none") -> Any:
+        recorder = VCR(cassette_library_dir=str(directory), record_mode=record_mode)
+        recorder.register_matcher("json_body", json_body_matcher)
+        return recorder.use_cassette(name, **vcr_config)
+
+    return factory
+
+
 def normalised_body(body: Any) -> Any:
     """A request body for comparison: parsed JSON when it is JSON, else the raw bytes."""
     if body is None or body == b"" or body == "":
@@ -187,7 +201,11 @@ def scrub_request(request: Any) -> Any:
             request.headers[name] = "REDACTED"
     parts = urlsplit(request.uri)
     if parts.hostname in ("127.0.0.1", "localhost", "::1"):
-        request.uri = urlunsplit(("http", RECORDED_EMULATOR_ORIGIN.split("://", 1)[1], parts.path, parts.query, ""))
+        netloc = RECORDED_EMULATOR_ORIGIN.split("://", 1)[1]
+        request.uri = urlunsplit(("http", netloc, parts.path, parts.query, ""))
+        for name in list(request.headers):
+            if name.lower() == "host":
+                request.headers[name] = netloc
     if isinstance(request.body, bytes) and request.body:
         scrubbed = _redact_text(request.body.decode("utf-8", "replace"))
         if scrubbed != request.body.decode("utf-8", "replace"):
