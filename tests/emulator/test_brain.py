@@ -161,7 +161,7 @@ def test_tool_without_arguments() -> None:
 
 
 def test_answer_after_tool_results() -> None:
-    history = [
+    history: list[dict[str, Any]] = [
         {"role": "user", "content": "Add and multiply 2 and 3"},
         {
             "role": "assistant",

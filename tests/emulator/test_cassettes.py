@@ -91,32 +91,38 @@ REQUEST = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "conten
 
 
 def test_record_then_replay_on_another_port_without_a_server(tmp_path: Path, use_cassette: Any) -> None:
-    with Emulator(api_keys=["sk-live-looking-key-0000000000"]) as emu:
-        with use_cassette(tmp_path, "round_trip", "once"):
-            with AnyFastClient(api_key=emu.api_key, base_url=emu.base_url) as client:
-                recorded = client.chat(REQUEST)
-                with client.stream(REQUEST) as stream:
-                    streamed = "".join(delta.content for delta in stream)
+    with (
+        Emulator(api_keys=["sk-live-looking-key-0000000000"]) as emu,
+        use_cassette(tmp_path, "round_trip", "once"),
+        AnyFastClient(api_key=emu.api_key, base_url=emu.base_url) as client,
+    ):
+        recorded = client.chat(REQUEST)
+        with client.stream(REQUEST) as stream:
+            streamed = "".join(delta.content for delta in stream)
         port = emu.port
     text = (tmp_path / "round_trip.yaml").read_text("utf-8")
     assert not find_secrets(text)
     assert f"127.0.0.1:{port}" not in text
     assert "http://127.0.0.1:8765/v1/chat/completions" in text
     # The server is gone; a different loopback port and key still replay (method, path, JSON body match).
-    with use_cassette(tmp_path, "round_trip"):
-        with AnyFastClient(api_key="other", base_url="http://127.0.0.1:9/v1", max_retries=0) as client:
-            assert client.chat(REQUEST).model_dump() == recorded.model_dump()
-            with client.stream(REQUEST) as stream:
-                assert "".join(delta.content for delta in stream) == streamed
-            different = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Bye"}])
-            with pytest.raises(CannotOverwriteExistingCassetteException):
-                client.chat(different)
+    with (
+        use_cassette(tmp_path, "round_trip"),
+        AnyFastClient(api_key="other", base_url="http://127.0.0.1:9/v1", max_retries=0) as client,
+    ):
+        assert client.chat(REQUEST).model_dump() == recorded.model_dump()
+        with client.stream(REQUEST) as stream:
+            assert "".join(delta.content for delta in stream) == streamed
+        different = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Bye"}])
+        with pytest.raises(CannotOverwriteExistingCassetteException):
+            client.chat(different)
 
 
 def test_a_missing_cassette_fails_instead_of_calling_out(tmp_path: Path, use_cassette: Any, emulator: Emulator) -> None:
-    with use_cassette(tmp_path, "absent"):
-        with AnyFastClient(api_key=emulator.api_key, base_url=emulator.base_url, max_retries=0) as client:
-            with pytest.raises(CannotOverwriteExistingCassetteException):
-                client.chat(REQUEST)
+    with (
+        use_cassette(tmp_path, "absent"),
+        AnyFastClient(api_key=emulator.api_key, base_url=emulator.base_url, max_retries=0) as client,
+        pytest.raises(CannotOverwriteExistingCassetteException),
+    ):
+        client.chat(REQUEST)
     assert emulator.requests == []
     assert not (tmp_path / "absent.yaml").exists()
