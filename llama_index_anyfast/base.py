@@ -8,6 +8,7 @@ answer with the pure functions in :mod:`llama_index_anyfast.utils`.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,8 @@ DEFAULT_MAX_OUTPUT = 65_536
 
 _REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
 _JSON_OBJECT = {"type": "json_object"}
+# Threads sharing one model on first use must share one client (and its pool), not each make one.
+_client_lock = threading.Lock()
 
 dispatcher = instrument.get_dispatcher(__name__)  # type: ignore[attr-defined]
 
@@ -266,24 +269,28 @@ class AnyFast(FunctionCallingLLM):
 
     def _get_client(self) -> AnyFastClient:
         if self._client is None:
-            self._client = AnyFastClient(
-                api_key=self.api_key,
-                base_url=self.api_base,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                http_client=self.http_client,
-            )
+            with _client_lock:
+                if self._client is None:
+                    self._client = AnyFastClient(
+                        api_key=self.api_key,
+                        base_url=self.api_base,
+                        timeout=self.timeout,
+                        max_retries=self.max_retries,
+                        http_client=self.http_client,
+                    )
         return self._client
 
     def _get_aclient(self) -> AsyncAnyFastClient:
         if self._aclient is None:
-            self._aclient = AsyncAnyFastClient(
-                api_key=self.api_key,
-                base_url=self.api_base,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                http_client=self.async_http_client,
-            )
+            with _client_lock:
+                if self._aclient is None:
+                    self._aclient = AsyncAnyFastClient(
+                        api_key=self.api_key,
+                        base_url=self.api_base,
+                        timeout=self.timeout,
+                        max_retries=self.max_retries,
+                        http_client=self.async_http_client,
+                    )
         return self._aclient
 
     # ----------------------------------------------------------------------- the eight methods
