@@ -167,8 +167,9 @@ class ChatAnyFast(BaseChatModel):
         model.with_structured_output(Joke, method="json_mode").invoke("... as JSON")
         model.with_structured_output(Joke, method="json_schema").invoke("Tell me a joke")
         ```
-        The API has no ``json_schema`` response format: ``method="json_schema"`` sends
-        ``{"type": "json_object"}`` with the schema in the system prompt and validates the answer.
+        The API has no ``json_schema`` response format: ``method="json_schema"`` (and ``"json_mode"``
+        given a schema) sends ``{"type": "json_object"}`` with the schema in the system prompt and
+        validates the answer.
         A text answer instead of a forced tool call is parsed as JSON (fenced too); when it holds
         none, an ``OutputParserException`` says so. ``include_raw=True`` returns raw, parsed and error.
 
@@ -508,9 +509,10 @@ class ChatAnyFast(BaseChatModel):
 
         Args:
             schema: A pydantic class, a TypedDict, or a JSON schema / OpenAI function dict.
-            method: ``"function_calling"`` (a forced tool call), ``"json_mode"`` (``json_object``
-                response format; describe the keys in the prompt) or ``"json_schema"`` (``json_object``
-                with the schema put in the system prompt by ChatAnyFast, the answer validated).
+            method: ``"function_calling"`` (a forced tool call), ``"json_schema"`` or ``"json_mode"``.
+                The API has only the ``json_object`` response format, so both JSON methods send it with
+                the schema stated in the system prompt and validate the answer; ``json_mode`` without a
+                schema returns whatever JSON object the prompt asks for.
             include_raw: Return ``{"raw": AIMessage, "parsed": value | None, "parsing_error": error | None}``
                 instead of raising on a parsing error.
             strict: Sent as the tool's ``strict`` flag with ``function_calling``.
@@ -539,11 +541,13 @@ class ChatAnyFast(BaseChatModel):
                 ls_structured_output_format=output_format,
             )
             parser = StructuredOutputParser(schema, json_schema, tool_name)
-        elif method == "json_mode":
+        elif json_schema is None:  # json_mode without a schema: any JSON object the prompt asks for
             llm = self.bind(response_format={"type": "json_object"}, ls_structured_output_format=output_format)
-            parser = StructuredOutputParser(schema, json_schema)
+            parser = StructuredOutputParser(None, None)
         else:
-            name = (json_schema or {}).get("title") or "answer"
+            # json_schema, and json_mode given a schema: the API has only json_object, so the schema
+            # travels in the system prompt and the answer is validated here.
+            name = json_schema.get("title") or "answer"
             llm = self.bind(
                 response_format={"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}},
                 ls_structured_output_format=output_format,

@@ -91,10 +91,12 @@ def test_json_mode(server: Any, model: ChatAnyFast, glm: Any) -> None:
     server.json(glm.completion(json.dumps(JOKE)))
     assert model.with_structured_output(Joke, method="json_mode").invoke("Joke as JSON") == Joke(**JOKE)
     assert model.with_structured_output(method="json_mode").invoke("Joke as JSON") == JOKE
-    for request in server.requests:
-        assert request["response_format"] == {"type": "json_object"}
-        assert request["messages"] == [{"role": "user", "content": "Joke as JSON"}]
-        assert "tools" not in request
+    with_schema, without = server.requests
+    assert with_schema["response_format"] == without["response_format"] == {"type": "json_object"}
+    assert with_schema["messages"][0]["role"] == "system"  # the schema, stated for the model
+    assert '"punchline"' in with_schema["messages"][0]["content"]
+    assert without["messages"] == [{"role": "user", "content": "Joke as JSON"}]
+    assert "tools" not in with_schema
 
 
 @pytest.mark.parametrize("schema", [Joke, JokeDict, JOKE_SCHEMA])
