@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from llama_index.core.base.llms.types import (
     CachePoint,
@@ -27,6 +27,7 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+from llama_index.core.bridge.pydantic import BaseModel
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.output_parsers.utils import extract_json_str
@@ -46,6 +47,7 @@ _WIRE_ROLES: dict[str, str] = {
 }
 
 _ASSISTANT = MessageRole.ASSISTANT
+_Model = TypeVar("_Model", bound=BaseModel)
 
 # --------------------------------------------------------------------------- requests
 
@@ -232,7 +234,24 @@ def completion_response(completion: ChatCompletion) -> CompletionResponse:
 
 
 # Streaming builders run once per chunk: they read the core's accumulator (never fold again) and
-# build LlamaIndex's objects with ``model_construct``, which skips re-validating what is known good.
+# assemble LlamaIndex's objects from values that are already of the right types, with ``_built``.
+
+_set_attribute = object.__setattr__
+
+
+def _built(cls: type[_Model], fields: dict[str, Any]) -> _Model:
+    """``cls(**fields)`` without re-validation, for ``fields`` naming every field with a valid value.
+
+    It is what pydantic's ``model_construct`` does, minus resolving every default again on each call
+    (which inspects default factories and costs more than validating): a long stream builds four of
+    these objects per chunk. The tests check that the result equals the validated construction.
+    """
+    obj = cls.__new__(cls)
+    _set_attribute(obj, "__dict__", fields)
+    _set_attribute(obj, "__pydantic_fields_set__", set(fields))
+    _set_attribute(obj, "__pydantic_extra__", None)
+    _set_attribute(obj, "__pydantic_private__", None)
+    return obj
 
 
 def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_calls: bool) -> ChatResponse:
@@ -241,24 +260,40 @@ def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_c
     blocks: list[Any] = []
     reasoning = acc.reasoning
     if reasoning:
-        blocks.append(ThinkingBlock.model_construct(content=reasoning))
-    blocks.append(TextBlock.model_construct(text=acc.content))
+        blocks.append(
+            _built(
+                ThinkingBlock,
+                {"block_type": "thinking", "content": reasoning, "num_tokens": None, "additional_information": {}},
+            )
+        )
+    blocks.append(_built(TextBlock, {"block_type": "text", "text": acc.content}))
     calls = acc.tool_calls() if with_tool_calls else []
     blocks.extend(_partial_tool_call_block(call) for call in calls)
-    return ChatResponse.model_construct(
-        message=ChatMessage.model_construct(
-            role=_ASSISTANT, blocks=blocks, additional_kwargs=_tool_calls_kwargs(calls)
-        ),
-        delta=delta.content,
-        raw=delta,
-        additional_kwargs={"thinking_delta": delta.reasoning} if delta.reasoning else {},
+    message = _built(
+        ChatMessage, {"role": _ASSISTANT, "additional_kwargs": _tool_calls_kwargs(calls), "blocks": blocks}
+    )
+    return _built(
+        ChatResponse,
+        {
+            "message": message,
+            "raw": delta,
+            "delta": delta.content,
+            "logprobs": None,
+            "additional_kwargs": {"thinking_delta": delta.reasoning} if delta.reasoning else {},
+        },
     )
 
 
 def _partial_tool_call_block(call: ToolCall) -> ToolCallBlock:
     # Arguments may still be partial JSON here: kept as text until the stream ends.
-    return ToolCallBlock.model_construct(
-        tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=call.function.arguments
+    return _built(
+        ToolCallBlock,
+        {
+            "block_type": "tool_call",
+            "tool_call_id": call.id,
+            "tool_name": call.function.name,
+            "tool_kwargs": call.function.arguments,
+        },
     )
 
 
@@ -274,11 +309,15 @@ def final_stream_chat_response(completion: ChatCompletion) -> ChatResponse:
 
 def stream_completion_response(delta: StreamDelta, acc: StreamAccumulator) -> CompletionResponse:
     """One streamed piece for ``stream_complete``: cumulative text, new text, new reasoning."""
-    return CompletionResponse.model_construct(
-        text=acc.content,
-        delta=delta.content,
-        raw=delta,
-        additional_kwargs={"thinking_delta": delta.reasoning} if delta.reasoning else {},
+    return _built(
+        CompletionResponse,
+        {
+            "text": acc.content,
+            "additional_kwargs": {"thinking_delta": delta.reasoning} if delta.reasoning else {},
+            "raw": delta,
+            "logprobs": None,
+            "delta": delta.content,
+        },
     )
 
 

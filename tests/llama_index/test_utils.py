@@ -248,3 +248,37 @@ def test_keep_first_tool_call() -> None:
     keep_first_tool_call(message)
     assert [type(b).__name__ for b in message.blocks] == ["ThinkingBlock", "ToolCallBlock", "TextBlock"]
     assert json.loads(json.dumps(message.model_dump()))["blocks"][1]["tool_call_id"] == "a"
+
+
+def test_streamed_objects_equal_validated_ones() -> None:
+    """The per-chunk objects are assembled without re-validation: they must be exactly what
+    validated construction gives (every field present, same values, nothing private left unset)."""
+    from llama_index_anyfast.utils import stream_completion_response
+
+    acc = StreamAccumulator()
+    acc.add({"choices": [{"delta": {"reasoning_content": "hm"}}]})
+    acc.add({"choices": [{"delta": {"content": "Hi"}}]})
+    delta = acc.add(
+        {
+            "choices": [
+                {"delta": {"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": '{"a"'}}]}}
+            ]
+        }
+    )
+    assert delta is not None
+    piece = stream_chat_response(delta, acc, with_tool_calls=True)
+    built = [piece, piece.message, *piece.message.blocks, stream_completion_response(delta, acc)]
+    assert [type(o).__name__ for o in built] == [
+        "ChatResponse",
+        "ChatMessage",
+        "ThinkingBlock",
+        "TextBlock",
+        "ToolCallBlock",
+        "CompletionResponse",
+    ]
+    for obj in built:
+        cls = type(obj)
+        assert set(vars(obj)) == set(cls.model_fields), cls
+        assert not cls.__private_attributes__, cls
+        assert cls(**vars(obj)) == obj, cls  # validated construction from the same values
+        assert cls.model_validate_json(obj.model_dump_json()).model_dump_json() == obj.model_dump_json(), cls
