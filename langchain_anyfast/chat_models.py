@@ -380,6 +380,11 @@ class ChatAnyFast(BaseChatModel):
         if stop is not None:
             params["stop"] = stop
         params["stop"] = stop_to_wire(params.get("stop"))
+        if params.get("tools") and not all(isinstance(t, Mapping) and "type" in t for t in params["tools"]):
+            # tools=... passed per call rather than through bind_tools: same conversion.
+            from langchain_core.utils.function_calling import convert_to_openai_tool
+
+            params["tools"] = [convert_to_openai_tool(t) for t in params["tools"]]
         if params.get("tool_choice") is not None:
             names = [t["function"]["name"] for t in params.get("tools") or () if isinstance(t.get("function"), dict)]
             params["tool_choice"] = tool_choice_to_wire(params["tool_choice"], names)

@@ -199,3 +199,10 @@ def test_reasoning_goes_back_from_v1_messages(server: Any, make_model: Any, glm:
     assert ai.content[0] == {"type": "reasoning", "reasoning": "Use add."}
     model.invoke([HumanMessage("1+1?"), ai, ToolMessage("2", tool_call_id="c0")])
     assert server.requests[1]["messages"][1]["reasoning_content"] == "Use add."
+
+
+def test_tools_passed_per_call(server: Any, model: ChatAnyFast, glm: Any) -> None:
+    server.json(glm.completion())
+    model.invoke("Hi", tools=[add], tool_choice="any")
+    assert server.requests[0]["tools"] == [ADD_SCHEMA]
+    assert server.requests[0]["tool_choice"] == "required"
