@@ -198,6 +198,8 @@ def stop_to_wire(stop: str | Sequence[str] | None) -> list[str] | None:
         return None
     if isinstance(stop, str):
         return [stop]
+    if not isinstance(stop, Sequence):
+        raise ValueError(f"stop={stop!r}: allowed: a string or a list of strings")
     return list(stop) or None
 
 
