@@ -380,7 +380,8 @@ class ChatAnyFast(BaseChatModel):
         if stop is not None:
             params["stop"] = stop
         params["stop"] = stop_to_wire(params.get("stop"))
-        if params.get("tools") and not all(isinstance(t, Mapping) and "type" in t for t in params["tools"]):
+        tools = params.get("tools")
+        if isinstance(tools, (list, tuple)) and not all(isinstance(t, Mapping) and "type" in t for t in tools):
             # tools=... passed per call rather than through bind_tools: same conversion.
             from langchain_core.utils.function_calling import convert_to_openai_tool
 
