@@ -1,16 +1,16 @@
 """Count requests and tokens as the server reports them, below every framework.
 
-The adapters accept your own ``httpx`` clients (``http_client=`` / ``http_async_client=`` in LangChain,
-``http_client=`` / ``async_http_client=`` in LlamaIndex). These clients read the ``usage`` object of
-every chat completion as it passes, streamed or not, so one total covers LangChain, LangGraph and
-LlamaIndex alike, retries included.
+Both adapters accept your own ``httpx.Client`` (``http_client=``). The metered client reads the
+``usage`` object of every chat completion as it passes, streamed or not, so one total covers
+LangChain, LangGraph and LlamaIndex alike, retries included. (For async code, the same idea works on
+``httpx.AsyncClient``, passed as ``http_async_client=`` / ``async_http_client=``.)
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +40,6 @@ class UsageMeter:
 
     def client(self) -> httpx.Client:
         return _MeteredClient(self, limits=DEFAULT_LIMITS)
-
-    def async_client(self) -> httpx.AsyncClient:
-        return _MeteredAsyncClient(self, limits=DEFAULT_LIMITS)
 
     def _count_request(self, request: httpx.Request) -> bool:
         if not request.url.path.endswith("/chat/completions"):
@@ -111,20 +108,6 @@ class _SyncTapStream(httpx.SyncByteStream):
         self._inner.close()
 
 
-class _AsyncTapStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, tap: _Tap) -> None:
-        self._inner, self._tap = inner, tap
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for raw in self._inner:
-            self._tap.feed(raw)
-            yield raw
-        self._tap.finish()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 class _MeteredClient(httpx.Client):
     def __init__(self, meter: UsageMeter, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -135,21 +118,6 @@ class _MeteredClient(httpx.Client):
         if self._meter._count_request(request) and response.is_success:
             if stream:
                 response.stream = _SyncTapStream(response.stream, self._meter._tap(response))  # type: ignore[arg-type]
-            else:
-                self._meter._add_body(response.content)
-        return response
-
-
-class _MeteredAsyncClient(httpx.AsyncClient):
-    def __init__(self, meter: UsageMeter, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._meter = meter
-
-    async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
-        response = await super().send(request, stream=stream, **kwargs)
-        if self._meter._count_request(request) and response.is_success:
-            if stream:
-                response.stream = _AsyncTapStream(response.stream, self._meter._tap(response))  # type: ignore[arg-type]
             else:
                 self._meter._add_body(response.content)
         return response

@@ -17,7 +17,6 @@ then a summary of requests, tokens and time, as the server reported them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 import warnings
@@ -83,29 +82,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def chain_demo(term: Terminal, chat: Any) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
 
+    class ShowReasoning(BaseCallbackHandler):
+        """Prints reasoning as it streams: callbacks see every chunk of the model, the parser only the answer."""
+
+        def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
+            message = getattr(chunk, "message", None)
+            if message is not None:
+                term.stream("reasoning", message.additional_kwargs.get("reasoning_content", ""))
+
     prompt = ChatPromptTemplate.from_messages(
         [
-            ("system", "You are a cycling expert. Answer in three short sentences."),
-            ("human", "{question}"),
+            ("system", "You answer questions about Kestrel e-bikes in two sentences, using only the context."),
+            ("human", "Context:\n{context}\n\nQuestion: {question}"),
         ]
     )
     chain = prompt | chat | StrOutputParser()
-    question = "Why does a mid-drive e-bike motor climb hills better than a hub motor?"
-    term.note(f"chain: prompt | ChatAnyFast | StrOutputParser, streamed\nquestion: {question}")
+    context = (DATA / "kestrel-docs" / "motors.md").read_text(encoding="utf-8")
+    question = "Why does a mid-drive motor climb hills better than a hub motor?"
+    term.note(f"chain: prompt | ChatAnyFast | StrOutputParser, streamed\ncontext: motors.md\nquestion: {question}")
 
-    async def run() -> None:
-        # astream_events shows every step of the chain: the model's chunks carry the reasoning,
-        # the parser's chunks are the answer text.
-        async for event in chain.astream_events({"question": question}, version="v2"):
-            if event["event"] == "on_chat_model_stream":
-                term.stream("reasoning", event["data"]["chunk"].additional_kwargs.get("reasoning_content", ""))
-            elif event["event"] == "on_parser_stream":
-                term.stream("answer", event["data"]["chunk"])
-
-    asyncio.run(run())
+    for text in chain.stream({"context": context, "question": question}, config={"callbacks": [ShowReasoning()]}):
+        term.stream("answer", text)
     term.end_stream()
 
 
@@ -193,23 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     meter = UsageMeter()
     try:
-        with anyfast_backend(offline=args.offline) as backend:
+        with anyfast_backend(offline=args.offline) as backend, meter.client() as http:
             _banner(term, backend, args)
             from langchain_anyfast import ChatAnyFast
             from llama_index_anyfast import AnyFast
 
-            chat = ChatAnyFast(
-                model=args.model,
-                reasoning_effort=args.effort,
-                http_client=meter.client(),
-                http_async_client=meter.async_client(),
-            )
-            llm = AnyFast(
-                model=args.model,
-                reasoning_effort=args.effort,
-                http_client=meter.client(),
-                async_http_client=meter.async_client(),
-            )
+            # Both adapters send through the same metered httpx client, so one meter counts all.
+            chat = ChatAnyFast(model=args.model, reasoning_effort=args.effort, http_client=http)
+            llm = AnyFast(model=args.model, reasoning_effort=args.effort, http_client=http)
             term.section(1, "LangChain: a streaming chain, reasoning shown live")
             chain_demo(term, chat)
             term.section(2, "LangGraph: a ReAct agent with two tools")

@@ -3,9 +3,9 @@
     python examples/langchain_structured_output.py
 
 - ``function_calling`` (the default): the schema becomes a tool the model is asked to call.
-- ``json_mode``: ``response_format={"type": "json_object"}``; the schema travels in the prompt.
-- ``json_schema``: the same wire request as json_mode, plus validation of the reply against the
-  schema. AnyFast cannot enforce a schema server-side, so ChatAnyFast does it client-side.
+- ``json_mode`` and ``json_schema``: ``response_format={"type": "json_object"}`` with the schema stated
+  in the system prompt, and the reply validated against it. AnyFast has no ``json_schema`` response
+  format and cannot enforce a schema server-side, so ChatAnyFast does it client-side.
 
 All three return a validated pydantic object; ``include_raw=True`` also returns the raw message.
 Runs on the built-in emulator unless ANYFAST_API_KEY is set.
@@ -35,7 +35,10 @@ def main() -> None:
     chat = ChatAnyFast(model="glm-5.2")
     prompt = f"Extract the bike's key figures from this text: {TEXT}"
 
-    for method in ("function_calling", "json_mode", "json_schema"):
+    spec = chat.with_structured_output(BikeSpec).invoke(prompt)  # method="function_calling"
+    print(f"function_calling  {spec!r}")
+
+    for method in ("json_mode", "json_schema"):
         spec = chat.with_structured_output(BikeSpec, method=method).invoke(prompt)
         print(f"{method:<17} {spec!r}")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from _backend import anyfast_backend
 from _tools import DATA
 from llama_index.core import SimpleDirectoryReader
-from llama_index.core.chat_engine import CondensePlusContextChatEngine
+from llama_index.core.chat_engine import ContextChatEngine
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.retrievers.bm25 import BM25Retriever
@@ -36,13 +36,12 @@ def main() -> None:
     for source in response.source_nodes:
         print(f"  {source.node.metadata['file_name']}  score={source.score:.2f}")
 
-    # A chat engine over the same retriever: follow-up questions are condensed with the history.
-    chat_engine = CondensePlusContextChatEngine.from_defaults(retriever, llm=llm)
-    first = chat_engine.chat("How should I store the battery over winter?")
-    print("\nchat:", first.response)
-    second = chat_engine.chat("And at what temperature can it be charged?")
-    print("chat:", second.response)
-    print("sources:", sorted({s.node.metadata["file_name"] for s in second.source_nodes}))
+    # A chat engine over the same retriever: each turn retrieves afresh and keeps the chat history.
+    chat_engine = ContextChatEngine.from_defaults(retriever, llm=llm)
+    for question in ("How should I store the battery over winter?", "And at what temperature should I charge it?"):
+        reply = chat_engine.chat(question)
+        print(f"\nuser: {question}\nchat: {reply.response}")
+        print("sources:", sorted({source.node.metadata["file_name"] for source in reply.source_nodes}))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Run:
     returncode: int
     stdout: str
     stderr: str
     seconds: float
 
-    def __str__(self) -> str:  # what pytest shows when an assertion on a run fails
+    def __repr__(self) -> str:  # what pytest shows when an assertion on a run fails
         return f"exit {self.returncode} after {self.seconds:.1f}s\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
 
 
@@ -55,15 +55,6 @@ def run_script(script: Path, *args: str, env: dict[str, str], timeout: float = 9
     return Run(completed.returncode, completed.stdout, completed.stderr, time.perf_counter() - started)
 
 
-@pytest.fixture(scope="module")
-def examples_emulator() -> Iterator[Any]:
-    """One emulator per module: the scripts talk to it from their own processes."""
-    from anyfast_core.emulator import Emulator
-
-    with Emulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture
 def run() -> Callable[..., Run]:
     """``run(script, *args, env=...)`` runs a script and captures its output."""
@@ -77,9 +68,9 @@ def offline_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def emulator_env(examples_emulator: Any) -> dict[str, str]:
-    """The variables a user sets to point their code at a running emulator."""
-    return clean_env(ANYFAST_BASE_URL=examples_emulator.base_url, ANYFAST_API_KEY=examples_emulator.api_key)
+def emulator_env(emulator: Any) -> dict[str, str]:
+    """The variables a user sets to point their code at the session's emulator (``tests/conftest.py``)."""
+    return clean_env(ANYFAST_BASE_URL=emulator.base_url, ANYFAST_API_KEY=emulator.api_key)
 
 
 @pytest.fixture(scope="module")

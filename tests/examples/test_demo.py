@@ -95,15 +95,17 @@ def test_help_lists_the_flags(run: Callable[..., Any], offline_env: dict[str, st
 
 
 def test_a_rejected_key_is_a_clear_error_with_a_hint(
-    run: Callable[..., Any], examples_emulator: Any, offline_env: dict[str, str]
+    run: Callable[..., Any], emulator: Any, offline_env: dict[str, str]
 ) -> None:
-    env = {**offline_env, "ANYFAST_BASE_URL": examples_emulator.base_url, "ANYFAST_API_KEY": "not-a-valid-key"}
+    # A key with the emulator's fault prefix: it answers 401 "Invalid API key", as AnyFast does.
+    key = "fault-invalid_key"
+    env = {**offline_env, "ANYFAST_BASE_URL": emulator.base_url, "ANYFAST_API_KEY": key}
     result = run(DEMO, env=env)
     assert result.returncode == 2, result
     assert "rejected the API key" in result.stdout
     assert "--offline" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
-    assert "not-a-valid-key" not in result.stdout + result.stderr
+    assert key not in result.stdout + result.stderr
 
 
 def test_an_unreachable_server_is_a_clear_error_with_a_hint(

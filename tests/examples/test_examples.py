@@ -44,10 +44,10 @@ EXPECTED: dict[str, list[str]] = {
         r"thread 'customer-42' holds 6 messages: human ai tool ai human ai",
     ],
     "llamaindex_rag.py": [
-        r"indexed 4 documents as \d+ chunks",
+        r"indexed 5 documents as \d+ chunks",
         r"sources:\n  warranty\.md  score=[\d.]+",
-        r"chat: \S",
-        r"sources: \[[^\]]*'battery\.md'",
+        r"user: How should I store the battery over winter\?\nchat: \S.*\nsources: \[[^\]]*'battery\.md'",
+        r"user: And at what temperature should I charge it\?\nchat: \S.*\nsources: \[[^\]]*'battery\.md'",
     ],
     "llamaindex_function_agent.py": [
         r"tool call: price_lookup\(\{'query': .*K2.*\}\)",

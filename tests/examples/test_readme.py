@@ -1,8 +1,10 @@
-"""Every ```python block in README.md runs as written, against the emulator, and prints something.
+"""Every ```python block in README.md runs as written, against the emulator, and does what it shows.
 
-Each block runs on its own, in a fresh namespace, with ``ANYFAST_BASE_URL`` and ``ANYFAST_API_KEY``
-pointing at the emulator: exactly what a reader gets by pasting it into a file after setting the two
-variables. Shell commands and sample output use ```bash and ```text blocks, which are not run.
+A block runs on its own, in a fresh namespace, with ``ANYFAST_BASE_URL`` and ``ANYFAST_API_KEY``
+pointing at the emulator: what a reader gets by pasting it into a file after setting the two
+variables; it must print something. A block that defines pytest tests is saved as a test module and
+run by pytest in a subprocess, and its tests must pass. Shell commands and sample output use ```bash
+and ```text blocks, which are not run.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,7 @@ BLOCKS = python_blocks()
 
 
 def test_the_readme_has_code_to_run() -> None:
-    assert len(BLOCKS) >= 8
+    assert len(BLOCKS) >= 10
 
 
 def test_the_two_setup_commands_are_there_verbatim() -> None:
@@ -37,10 +41,30 @@ def test_the_two_setup_commands_are_there_verbatim() -> None:
     assert 'python -m pip install -e ".[dev]" && python -m pytest' in text
 
 
+def test_the_performance_section_has_its_command() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "python -m benchmarks.run" in text[text.index("## Performance") :]
+
+
 @pytest.mark.parametrize(("line", "code"), BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
-def test_readme_block_runs(line: int, code: str, examples_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANYFAST_BASE_URL", examples_emulator.base_url)
-    monkeypatch.setenv("ANYFAST_API_KEY", examples_emulator.api_key)
+def test_readme_block_runs(
+    line: int, code: str, emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ANYFAST_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("ANYFAST_API_KEY", emulator.api_key)
+    if re.search(r"^def test_", code, re.M):
+        (tmp_path / "test_readme_block.py").write_text(code, encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_readme_block.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, f"README.md:{line}\n{result.stdout}\n{result.stderr}"
+        assert re.search(r"\b\d+ passed\b", result.stdout), result.stdout
+        return
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "__main__"})
