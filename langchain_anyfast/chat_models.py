@@ -316,8 +316,11 @@ class ChatAnyFast(BaseChatModel):
         max_tokens = kwargs.get("max_tokens", self.max_tokens)
         if isinstance(max_tokens, int):
             params["ls_max_tokens"] = max_tokens
-        if ls_stop := stop or kwargs.get("stop") or self.stop:
-            params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        ls_stop = stop or kwargs.get("stop") or self.stop
+        if isinstance(ls_stop, str):
+            params["ls_stop"] = [ls_stop]
+        elif isinstance(ls_stop, (list, tuple)) and ls_stop:  # anything else is refused by the request check
+            params["ls_stop"] = list(ls_stop)
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
