@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -12,7 +13,16 @@ from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel
 
-from anyfast_core import ChatCompletion, QuotaExceededError, RateLimitError
+from anyfast_core import (
+    AuthenticationError,
+    ChatCompletion,
+    ContentFilterError,
+    ContextWindowExceededError,
+    QuotaExceededError,
+    RateLimitError,
+    StreamEventError,
+    StreamInterruptedError,
+)
 from anyfast_core.emulator import Emulator
 from llama_index_anyfast import AnyFast
 
@@ -151,3 +161,58 @@ def test_rate_limit_exhausted(emulator: Emulator) -> None:
     llm = AnyFast(api_key=emulator.fault_key("rate_limit"), api_base=emulator.base_url, max_retries=0)
     with pytest.raises(RateLimitError):
         llm.chat(HELLO)
+
+
+@pytest.mark.parametrize(
+    ("fault", "stream", "error"),
+    [
+        ("context_overflow", False, ContextWindowExceededError),
+        ("sensitive_input", True, ContentFilterError),
+        ("finish_sensitive", True, ContentFilterError),
+        ("finish_context_window", False, ContextWindowExceededError),
+        ("stream_cut", True, StreamInterruptedError),
+        ("error_event", True, StreamEventError),
+        ("invalid_key", False, AuthenticationError),
+        ("balance", True, QuotaExceededError),
+    ],
+)
+async def test_failures_raise_the_cores_typed_errors(
+    emulator: Emulator, fault: str, stream: bool, error: type[Exception]
+) -> None:
+    llm = AnyFast(api_key=emulator.fault_key(fault), api_base=emulator.base_url, max_retries=0)
+
+    async def call() -> None:
+        if stream:
+            _ = [p async for p in await llm.astream_chat(HELLO)]
+        else:
+            await llm.achat(HELLO)
+
+    with pytest.raises(error) as caught:
+        await call()
+    assert emulator.fault_key(fault) not in str(caught.value)  # the key is never quoted
+
+
+def test_transient_failures_are_retried(emulator: Emulator) -> None:
+    llm = AnyFast(api_key=emulator.fault_key("http_503", times=2), api_base=emulator.base_url, max_retries=2)
+    assert llm.chat(HELLO).message.content
+    assert len(emulator.requests) == 3
+
+
+def test_one_instance_across_event_loops(emulator: Emulator) -> None:
+    # A model used from two asyncio.run calls must neither hang nor send a request twice.
+    llm = AnyFast(api_key=emulator.api_key, api_base=emulator.base_url)
+    first = asyncio.run(llm.achat(HELLO))
+    second = asyncio.run(llm.achat(HELLO))
+    assert first.message.content == second.message.content
+    assert len(emulator.requests) == 2
+
+
+def test_reasoning_tokens_and_cached_prefix(emulator: Emulator) -> None:
+    with Emulator(reasoning_tokens=True) as emu:
+        llm = AnyFast(api_key=emu.api_key, api_base=emu.base_url)
+        llm.chat(HELLO)
+        response = llm.chat(HELLO)
+    thinking = response.message.blocks[0]
+    assert isinstance(thinking, ThinkingBlock)
+    assert thinking.num_tokens == response.raw.usage.reasoning_tokens > 0
+    assert response.additional_kwargs["cached_tokens"] > 0
