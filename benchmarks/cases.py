@@ -8,7 +8,6 @@ tool call's arguments as a parsed dict (streamed tool call).
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 from collections.abc import Awaitable, Callable
@@ -189,8 +188,8 @@ def check(name: str, row: str, result: Any) -> None:
 # --------------------------------------------------------------------------- async bursts
 
 
-def async_call(name: str, base_url: str) -> tuple[Callable[[], Awaitable[Any]], Callable[[], Awaitable[None]]]:
-    """A fresh client's non-stream async call, and how to close that client afterwards."""
+def async_call(name: str, base_url: str) -> Callable[[], Awaitable[Any]]:
+    """A non-stream async call on a new model (so a new client and pool)."""
     url = base_url + "/chat/completions"
     if name == "raw httpx":
         http = httpx.AsyncClient()
@@ -198,13 +197,9 @@ def async_call(name: str, base_url: str) -> tuple[Callable[[], Awaitable[Any]], 
         async def raw() -> Any:
             return json.loads((await http.post(url, content=REQUEST, headers=HEADERS)).content)
 
-        return raw, http.aclose
+        return raw
     model = make_model(name, base_url)
     if name in LANGCHAIN:
-        return (lambda: model.ainvoke("Hi")), _noop
+        return lambda: model.ainvoke("Hi")
     messages = _li_messages()
-    return (lambda: model.achat(messages)), _noop
-
-
-async def _noop() -> None:
-    await asyncio.sleep(0)
+    return lambda: model.achat(messages)

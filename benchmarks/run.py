@@ -14,7 +14,6 @@ first call and peak RSS come from fresh interpreters (:mod:`benchmarks.fresh`), 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import statistics
 import sys
@@ -22,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from benchmarks import canned, cases, fresh
+from benchmarks import burst, canned, cases, fresh
 from benchmarks.server import CannedServer
 
 RAW = "raw httpx"
@@ -107,28 +106,15 @@ def fresh_rows(server: CannedServer, plan: Plan, models: list[str], results: Res
     _progress("fresh interpreters")
 
 
-async def _bursts(url: str, plan: Plan, names: list[str]) -> dict[str, tuple[list[float], list[float]]]:
-    out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in names}
-    for name in names:  # warm-up: lazy imports of each async path
-        call, close = cases.async_call(name, url)
-        await call()
-        await close()
+def burst_rows(server: CannedServer, plan: Plan, models: list[str], results: Results) -> None:
+    names = [RAW, *models]
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for rep in range(plan.reps_burst):
         for name in rotated(names, rep):
-            call, close = cases.async_call(name, url)
-            for batch in out[name]:
-                gc.collect()
-                start = time.perf_counter()
-                await asyncio.gather(*(call() for _ in range(plan.burst)))
-                batch.append(time.perf_counter() - start)
-            await close()
-    return out
-
-
-def burst_rows(server: CannedServer, plan: Plan, models: list[str], results: Results) -> None:
-    for name, (fresh_times, warm_times) in asyncio.run(_bursts(server.base_url("json"), plan, [RAW, *models])).items():
-        results.medians[("burst_fresh", name)] = statistics.median(fresh_times)
-        results.medians[("burst_warm", name)] = statistics.median(warm_times)
+            samples[name].append(burst.run_burst(name, server.base_url("json"), plan.burst))
+    for name, runs in samples.items():
+        results.medians[("burst_fresh", name)] = statistics.median(r["fresh"] for r in runs)
+        results.medians[("burst_warm", name)] = statistics.median(r["warm"] for r in runs)
     _progress("async bursts")
 
 
