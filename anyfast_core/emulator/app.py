@@ -8,7 +8,9 @@ scripted answer with any answer and stream faults applied.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -44,6 +46,8 @@ REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"extra_body"}
 INVALID_REQUEST_CODE = "1214"
 """The code for a parameter out of range (1210 and 1301 mean context overflow and content safety)."""
 DEFAULT_CONTEXT_WINDOW = 202_752
+MAX_RECEIVED = 10_000
+"""Requests remembered for inspection (the oldest are forgotten first)."""
 
 MISSING_KEY_BODY = {"error": {"message": "No token provided"}}
 INVALID_KEY_BODY = {
@@ -120,7 +124,8 @@ class App:
         self.config = config
         self.cache = PrefixCache()
         self.counter = FaultCounter()
-        self.received: list[Received] = []
+        # Bounded, so a long-running command-line server does not grow without limit.
+        self.received: deque[Received] = deque(maxlen=MAX_RECEIVED)
 
     def reset(self) -> None:
         """Forget received requests, fault counts and the prompt cache."""
@@ -154,6 +159,8 @@ class App:
             plan = self._route(request, path, key, body, active)
         except FaultSpecError as exc:
             return json_plan(400, error_body(str(exc), type="emulator_error", code="fault_spec"))
+        if "gateway_errors" in active and plan.status >= 400:
+            plan = gateway_style(plan, request.body)
         slow = active.get("slow")
         if slow is not None:
             plan.delay = slow.number("delay", 2.0)
@@ -332,6 +339,24 @@ _STATUS_FAULTS: dict[str, tuple[int, str, str, str]] = {
     "http_503": (503, "503", "server_error", "The service is temporarily overloaded, please try again later."),
     "http_504": (504, "504", "server_error", "Gateway timeout."),
 }
+
+
+def gateway_style(plan: Plan, request_body: bytes) -> Plan:
+    """An error as AnyFast's gateway words it: ``type`` ``new_api_error`` and the request id appended
+    to the message."""
+    try:
+        body = json.loads(plan.body)
+    except ValueError:
+        return plan
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return plan
+    request_id = "20260101000000" + hashlib.sha256(request_body).hexdigest()[:16]
+    error["message"] = f"{error.get('message', '')} (request id: {request_id})"
+    error["type"] = "new_api_error"
+    plan.body = dumps(body)
+    plan.headers = [(k, v) for k, v in plan.headers if k.lower() != "x-request-id"] + [("X-Request-Id", request_id)]
+    return plan
 
 
 def status_fault(active: dict[str, Fault]) -> Plan | None:

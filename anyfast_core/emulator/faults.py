@@ -79,6 +79,7 @@ FAULTS: Mapping[str, str] = MappingProxyType(
         "tool_stream": "fragment tool-call arguments even without tool_stream in the request (`off=1`: never)",
         "reasoning_tokens": "report completion_tokens_details.reasoning_tokens",
         "glm_newlines": "GLM's leading newline content deltas (\\n\\n before non-streamed content)",
+        "gateway_errors": "word errors as AnyFast's gateway does: type new_api_error, ' (request id: ...)' appended",
     }
 )
 

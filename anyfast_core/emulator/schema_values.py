@@ -20,7 +20,9 @@ _QUOTED = re.compile(
     r"(?<!\w)'([^'\n]{1,200})'(?!\w)|\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|\u2018([^\u2019\n]{1,200})\u2019|「([^」\n]{1,200})」"
 )
 _PROPER = re.compile(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
-_LOCATION = re.compile(r"\b(?:in|at|near|for|from|to)\s+((?:[A-Z][\w'.-]*)(?:(?:\s+|,\s*)[A-Z][\w'.-]*)*)")
+_PLACE = r"[A-Z][\w'.-]*(?:(?:\s+|,\s*)[A-Z][\w'.-]*)*"
+_LOCATION = re.compile(rf"\b(?:in|at|near|for|from|to)\s+({_PLACE})")
+_MORE_PLACES = re.compile(rf"\s*,?\s*(?:and|or|&)\s+({_PLACE})")
 _TOPIC = re.compile(r"\babout\s+(?:the\s+|a\s+|an\s+)?([\w' -]+?)(?=[.,!?;:]|$|\s+(?:and|with|in|that)\b)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _URL = re.compile(r"https?://[^\s'\"<>]+")
@@ -51,7 +53,7 @@ class Prompt:
         self.words = set(re.findall(r"\w+", self.lower))
         self.numbers: list[int | float] = _numbers(self.text)
         self.quoted = [next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(self.text)]
-        self.locations = [m.group(1).strip() for m in _LOCATION.finditer(self.text)]
+        self.locations = _locations(self.text)
         self.proper = _proper_nouns(self.text)
         topic = _TOPIC.search(self.text)
         self.topic = topic.group(1).strip() if topic else ""
@@ -89,6 +91,40 @@ class Prompt:
                 return joke
         subject = self.topic or "programmer"
         return (f"Why did the {subject} cross the road?", f"To get to the other side of the {subject} joke!")
+
+
+def _locations(text: str) -> list[str]:
+    """Place names after "in", "at", "for"...; "in Paris and London" gives both."""
+    places: list[str] = []
+    for match in _LOCATION.finditer(text):
+        listed = [match.group(1).strip()]
+        end = match.end()
+        while more := _MORE_PLACES.match(text, end):
+            listed.append(more.group(1).strip())
+            end = more.end()
+        if len(listed) > 1:
+            # "Paris, London and Tokyo" is three places; "San Francisco, CA" stays one.
+            listed = [part for place in listed for part in _split_list(place)]
+        places += listed
+    return list(dict.fromkeys(places))
+
+
+def _split_list(place: str) -> list[str]:
+    parts = re.split(r",\s+", place)
+    if len(parts) > 1 and re.fullmatch(r"[A-Z]{2,3}", parts[-1]):
+        return [place]
+    return parts
+
+
+def place_parameter(schema: dict[str, Any]) -> str | None:
+    """The one required parameter of ``schema`` when it is a place name (so a tool can be called once per place)."""
+    required = schema.get("required") or []
+    properties = schema.get("properties") or {}
+    if len(required) != 1 or not isinstance(properties.get(required[0]), dict):
+        return None
+    name = required[0]
+    kind = properties[name].get("type", "string")
+    return name if kind == "string" and _is(_words(name), PLACE_FIELDS) else None
 
 
 def _numbers(text: str) -> list[int | float]:

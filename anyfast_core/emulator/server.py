@@ -104,8 +104,9 @@ class Server:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             pass
         except asyncio.CancelledError:
+            # Shutting down. Ending normally (not cancelled) keeps asyncio's stream callback from
+            # logging the cancellation as an unhandled error.
             _abort(writer)
-            raise
         finally:
             self._connections.discard(task)
             if not writer.is_closing():

@@ -103,6 +103,8 @@ def stream_chunks(answer: Answer, options: WireOptions) -> list[dict[str, Any]]:
     head.update(created=CREATED, model=answer.model)
     chunks: list[dict[str, Any]] = []
     first = True
+    # OpenAI puts "usage": null on every chunk but the last when usage was asked for.
+    null_usage: dict[str, Any] = {"usage": None} if not glm and options.include_usage else {}
 
     def delta(fields: dict[str, Any], finish_reason: str | None = None, role: bool = True) -> None:
         nonlocal first
@@ -113,7 +115,7 @@ def stream_chunks(answer: Answer, options: WireOptions) -> list[dict[str, Any]]:
         choice: dict[str, Any] = {"index": 0, "delta": body}
         if finish_reason is not None or not glm:
             choice["finish_reason"] = finish_reason
-        chunks.append({**head, "choices": [choice]})
+        chunks.append({**head, "choices": [choice], **null_usage})
         first = False
 
     if glm and options.glm_newlines:
@@ -147,7 +149,9 @@ def stream_chunks(answer: Answer, options: WireOptions) -> list[dict[str, Any]]:
         }
         chunks.append(final)
     else:
-        chunks.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}]})
+        chunks.append(
+            {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}], **null_usage}
+        )
         if options.include_usage:
             chunks.append({**head, "choices": [], "usage": usage_body(answer, options)})
     return chunks

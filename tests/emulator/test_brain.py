@@ -154,6 +154,14 @@ def test_string_arguments_places_quotes_and_unicode() -> None:
     assert calls(pirate) == [("greeting_generator", {"answer_style": "Pirate"})]
 
 
+def test_one_call_per_place() -> None:
+    answer = think(body("What is the weather in Paris, London and Tokyo?", tools=[WEATHER]))
+    assert calls(answer) == [("get_weather", {"location": place}) for place in ("Paris", "London", "Tokyo")]
+    assert len({c.id for c in answer.tool_calls}) == 3
+    single = think(body("Weather in San Francisco, CA and Austin, TX?", tools=[WEATHER], parallel_tool_calls=False))
+    assert calls(single) == [("get_weather", {"location": "San Francisco, CA"})]
+
+
 def test_tool_without_arguments() -> None:
     no_args = tool("magic_function_no_args", {}, description="Calculate a magic function.")
     answer = think(body("What is the value of magic_function_no_args()? Use the tool.", tools=[no_args]))
@@ -271,3 +279,51 @@ def test_prefix_cache_reports_a_repeated_prefix() -> None:
     assert 0 < cached < think(follow_up).prompt_tokens
     cache.clear()
     assert cache.cached_tokens(follow_up) == 0
+
+
+TWO_INTS = json.dumps({"properties": {"a": INT, "b": INT}, "required": ["a", "b"], "type": "object"})
+LLAMA_REACT_SYSTEM = "\n".join(
+    [
+        "You have access to the following tools:",
+        *(
+            f"> Tool Name: {name}\nTool Description: {name}(a: int, b: int) -> int\n{doc}\nTool Args: {TWO_INTS}\n"
+            for name, doc in (("add", "Add two integers."), ("multiply", "Multiply two integers."))
+        ),
+        "Thought: ... Action: tool name (one of add, multiply) if using a tool.",
+        "Action Input: the input to the tool, in a JSON format",
+        "Observation: tool response",
+        "Answer: [your answer here]",
+    ]
+)
+
+
+def test_react_protocol_steps_through_each_tool_then_answers() -> None:
+    history: list[dict[str, Any]] = [
+        {"role": "system", "content": LLAMA_REACT_SYSTEM},
+        {"role": "user", "content": "Add and multiply 2 and 3"},
+    ]
+    first = think(body(history)).content
+    assert first.endswith('Action: add\nAction Input: {"a": 2, "b": 3}')
+    history += [{"role": "assistant", "content": first}, {"role": "user", "content": "Observation: 5"}]
+    second = think(body(history)).content
+    assert second.endswith('Action: multiply\nAction Input: {"a": 2, "b": 3}')
+    history += [{"role": "assistant", "content": second}, {"role": "user", "content": "Observation: 6"}]
+    final = think(body(history)).content
+    assert final.startswith("Thought: I can answer without using any more tools.")
+    assert final.endswith("Answer: add returned 5; multiply returned 6")
+    chat = think(body([history[0], {"role": "user", "content": "Hello!"}])).content
+    assert chat.endswith("Answer: Hello! How can I help you today?")
+
+
+def test_react_protocol_in_langchains_single_prompt_form() -> None:
+    prompt = (
+        "Answer the following questions as best you can. You have access to the following tools:\n\n"
+        "get_weather: Get the weather for a city.\n\nUse the following format:\n\nQuestion: the input question\n"
+        "Thought: you should always think\nAction: the action to take, should be one of [get_weather]\n"
+        "Action Input: the input to the action\nObservation: the result\nFinal Answer: the final answer\n\n"
+        "Begin!\n\nQuestion: What is the weather in Oslo?\nThought:"
+    )
+    step = think(body(prompt)).content
+    assert step.endswith("Action: get_weather\nAction Input: What is the weather in Oslo?")
+    done = think(body(prompt + f"{step}\nObservation: Sunny, 20 C\nThought:")).content
+    assert done.endswith("Final Answer: Sunny, 20 C")

@@ -193,6 +193,14 @@ def reasoning_tokens(reply: Any) -> None:
     assert reply.json["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
 
 
+def gateway_error(reply: Any) -> None:
+    error = reply.json["error"]
+    assert reply.status == 400
+    assert error["type"] == "new_api_error"
+    request_id = reply.headers["x-request-id"]
+    assert error["message"].endswith(f" (request id: {request_id})")
+
+
 def glm_newlines(reply: Any) -> None:
     assert message(reply)["content"].startswith("\n\n")
 
@@ -237,6 +245,7 @@ CASES: dict[str, Case] = {
     "tool_stream": Case(body=FORCED, stream=True, check=fragmented_calls),
     "reasoning_tokens": Case(check=reasoning_tokens),
     "glm_newlines": Case(check=glm_newlines),
+    "gateway_errors": Case(body={"temperature": 5}, check=gateway_error),
 }
 
 

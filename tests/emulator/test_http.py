@@ -226,3 +226,10 @@ def test_expect_continue_and_chunked_request_bodies(emulator: Emulator, make_bod
     received = _raw_exchange(emulator, head + chunked + b"0\r\n\r\n", reads=2)
     assert received.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
     assert emulator.requests[-1]["messages"][0]["content"] == "chunked"
+
+
+def test_received_requests_are_bounded() -> None:
+    from anyfast_core.emulator.app import MAX_RECEIVED
+
+    with Emulator() as emu:
+        assert emu.app.received.maxlen == MAX_RECEIVED
