@@ -121,10 +121,11 @@ def _lc_reply(message: Any, pieces: int = 1) -> Reply:
     return Reply(message.text, message.response_metadata.get("finish_reason"), pieces)
 
 
-def _li_messages(prompt: str) -> list[Any]:
+def _li_messages(prompt: str | list[Any]) -> list[Any]:
+    """A prompt as one user message; a list is taken as the messages themselves."""
     from llama_index.core.llms import ChatMessage
 
-    return [ChatMessage(role="user", content=prompt)]
+    return prompt if isinstance(prompt, list) else [ChatMessage(role="user", content=prompt)]
 
 
 def _li_reply(response: Any, pieces: int = 1) -> Reply:
