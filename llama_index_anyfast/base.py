@@ -97,6 +97,8 @@ class AnyFast(FunctionCallingLLM):
 
     Example::
 
+        from llama_index.core.llms import ChatMessage
+
         from llama_index_anyfast import AnyFast
 
         llm = AnyFast(model="glm-5.2", reasoning_effort="high", max_tokens=4096)
@@ -183,18 +185,6 @@ class AnyFast(FunctionCallingLLM):
     def _resolve_api_base(cls, value: Any) -> str:
         return resolve_base_url(value or None)
 
-    def model_post_init(self, context: Any, /) -> None:
-        # Build a request once now, so a bad default fails at construction with the core's message.
-        # (Here rather than in a model validator: pydantic would quote all constructor arguments,
-        # the key among them, in the error.)
-        super().model_post_init(context)
-        self._request([ChatMessage(role=MessageRole.USER, content="-")], {})
-        if self.metadata.num_output >= self.context_window:
-            raise ValueError(
-                f"max_tokens={self.metadata.num_output} leaves no room for a prompt in "
-                f"context_window={self.context_window}; lower max_tokens or raise context_window."
-            )
-
     @field_validator("thinking", mode="before")
     @classmethod
     def _check_thinking(cls, value: Any) -> Any:
@@ -214,6 +204,16 @@ class AnyFast(FunctionCallingLLM):
     @field_serializer("timeout")
     def _serialize_timeout(self, value: float | httpx.Timeout | None) -> float | dict[str, Any] | None:
         return value.as_dict() if isinstance(value, httpx.Timeout) else value
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Build a request once now, so a bad default fails at construction with the core's message.
+        super().model_post_init(context)
+        self._request([ChatMessage(role=MessageRole.USER, content="-")], {})
+        if self.metadata.num_output >= self.context_window:
+            raise ValueError(
+                f"max_tokens={self.metadata.num_output} leaves no room for a prompt in "
+                f"context_window={self.context_window}; lower max_tokens or raise context_window."
+            )
 
     @classmethod
     def class_name(cls) -> str:
