@@ -202,3 +202,41 @@ def test_unknown_finish_reason_passes_through(emulator_any: Emulator) -> None:
     for chunk in model.stream("Tell me a story"):
         full = chunk if full is None else full + chunk
     assert full.response_metadata["finish_reason"] == "abort"
+
+
+def test_error_body_under_200_is_a_typed_error(emulator: Emulator) -> None:
+    from langchain_core.exceptions import ModelError
+
+    model = _model(emulator, default_headers=fault_header("error_body_200"))
+    with pytest.raises(core.AnyFastError) as info:
+        model.invoke("Hi")
+    assert isinstance(info.value, ModelError)
+    with pytest.raises(core.StreamEventError):
+        list(model.stream("Hi"))
+
+
+def test_abandoned_streams_give_their_connection_back(emulator: Emulator) -> None:
+    import httpx
+
+    # One connection and no patience: a stream left open by `break` would starve the next request.
+    http = httpx.Client(limits=httpx.Limits(max_connections=1))
+    model = _model(emulator, http_client=http, timeout=httpx.Timeout(5.0, pool=0.5), max_retries=0)
+    for _ in range(3):
+        for _chunk in model.stream("Tell me a story"):
+            break
+    assert model.invoke("Hello").content
+    http.close()
+
+
+async def test_abandoned_async_streams_give_their_connection_back(emulator: Emulator) -> None:
+    import httpx
+
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1))
+    model = _model(emulator, http_async_client=http, timeout=httpx.Timeout(5.0, pool=0.5), max_retries=0)
+    for _ in range(3):
+        stream = model.astream("Tell me a story")
+        async for _chunk in stream:
+            break
+        await stream.aclose()  # async generators are closed explicitly (or when the loop collects them)
+    assert (await model.ainvoke("Hello")).content
+    await http.aclose()
