@@ -68,9 +68,9 @@ class Terminal:
         if self.rich:
             from rich.text import Text
 
-            self.console.print(Text.assemble((f"  {label:<8} ", f"bold {style}"), text))
+            self.console.print(Text.assemble((f"  {label:<10} ", f"bold {style}"), text))
         else:
-            print(f"  {label:<8} {text}")
+            print(f"  {label:<10} {text}")
         self._flush()
 
     def table(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
@@ -126,7 +126,10 @@ class Terminal:
     def end_stream(self) -> None:
         if self._kind is not None:
             self._kind = None
-            print() if not self.rich else self.console.print()
+            if self.rich:
+                self.console.print()
+            else:
+                print()
 
     def _flush(self) -> None:
         sys.stdout.flush()

@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         term.error(f"AnyFast rejected the API key: {exc.message}", _offline_hint())
         return 2
     except APIConnectionError as exc:
-        term.error(f"Could not reach AnyFast: {exc.message}", _offline_hint())
+        term.error(exc.message, _offline_hint())  # says what failed: connection refused, DNS, timeout
         return 3
     except (PermissionDeniedError, NotFoundError) as exc:
         term.error(f"{exc.message} (is --model {args.model!r} available to your key?)", _offline_hint())
@@ -231,16 +231,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _banner(term: Terminal, backend: Backend, args: argparse.Namespace) -> None:
-    if backend.live:
-        title, warn = "LIVE: GLM on the AnyFast API", False
-        lines = [backend.describe(), f"model {args.model}, reasoning effort {args.effort}"]
-    else:
+    settings = f"model {args.model}, reasoning effort {args.effort}"
+    if backend.emulated:
         title, warn = "OFFLINE: built-in emulator", True
         lines = [
             backend.describe(),
             "Answers are scripted by the emulator, not written by GLM.",
             f"Set {API_KEY_ENV} to run against the live API.",
         ]
+    elif backend.live:
+        title, warn = "LIVE: GLM on the AnyFast API", False
+        lines = [backend.describe(), settings]
+    else:
+        title, warn = "LOCAL: a server on this machine", True
+        lines = [backend.describe(), settings]
     term.banner(title, lines, warn=warn)
 
 

@@ -102,6 +102,7 @@ def test_a_rejected_key_is_a_clear_error_with_a_hint(
     env = {**offline_env, "ANYFAST_BASE_URL": emulator.base_url, "ANYFAST_API_KEY": key}
     result = run(DEMO, env=env)
     assert result.returncode == 2, result
+    assert "LOCAL: a server on this machine" in result.stdout
     assert "rejected the API key" in result.stdout
     assert "--offline" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
