@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 
 import pytest
 from langchain_core.messages import (
@@ -316,3 +318,8 @@ def test_fast_chunks_equal_validated_ones(delta: StreamDelta) -> None:
     assert fast.model_fields_set == validated.model_fields_set
     merged = fast + validated
     assert merged.message.content == delta.content * 2
+    from langchain_core.load import dumpd
+
+    assert dumpd(fast) == dumpd(validated)
+    assert pickle.loads(pickle.dumps(fast)) == validated
+    assert copy.deepcopy(fast) == validated
