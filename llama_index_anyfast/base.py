@@ -114,12 +114,13 @@ class AnyFast(FunctionCallingLLM):
     model_config = ConfigDict(arbitrary_types_allowed=True, hide_input_in_errors=True)
 
     model: str = Field(default=DEFAULT_MODEL, min_length=1, description="The model id, e.g. 'glm-5.2'.")
-    api_key: SecretStr | None = Field(
+    # Typed to accept a plain string; always stored as a SecretStr (or None).
+    api_key: SecretStr | str | None = Field(
         default=None,
         exclude=True,
         repr=False,
         validate_default=True,
-        description="The AnyFast API key; defaults to ANYFAST_API_KEY. Never serialized.",
+        description="The AnyFast API key; defaults to ANYFAST_API_KEY. Kept as a SecretStr, never serialized.",
     )
     api_base: str = Field(
         default="",

@@ -72,7 +72,8 @@ def make_llm(server: ScriptedServer) -> Iterator[Any]:
 
 @pytest.fixture
 def llm(make_llm: Any) -> AnyFast:
-    return make_llm()
+    model: AnyFast = make_llm()
+    return model
 
 
 # --------------------------------------------------------------------------- GLM-shaped answers
@@ -133,7 +134,12 @@ def stream(
     calls whole (or in ``tool_stream`` fragments), usage in the last chunk beside ``finish_reason``."""
 
     def chunk(delta: dict[str, Any], **extra: Any) -> str:
-        body = {"id": _ID, "created": 1767268800, "model": "glm-5.2", "choices": [{"index": 0, "delta": delta}]}
+        body: dict[str, Any] = {
+            "id": _ID,
+            "created": 1767268800,
+            "model": "glm-5.2",
+            "choices": [{"index": 0, "delta": delta}],
+        }
         body["choices"][0].update(extra.pop("choice", {}))
         body.update(extra)
         return "data: " + json.dumps(body) + "\n\n"

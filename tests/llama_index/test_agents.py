@@ -100,7 +100,7 @@ async def test_react_agent(llm: AnyFast, server: Any, glm: SimpleNamespace) -> N
 
     handler = agent.run(user_msg="What is 6 times 7?")
     events = [event async for event in handler.stream_events()]
-    result = await handler
+    result: Any = await handler
 
     assert str(result.response.content) == "42"
     assert [e.tool_output.content for e in events if isinstance(e, ToolCallResult)] == ["42"]

@@ -9,6 +9,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
+from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
 from llama_index_anyfast import AnyFast
@@ -62,7 +63,9 @@ async def test_tool_loop_sends_reasoning_back(llm: AnyFast) -> None:
 
 @pytest.mark.parametrize("mode", ["function", "llm"])
 def test_structured_predict(record_target: Any, mode: str) -> None:
-    llm = AnyFast(api_key=record_target.api_key, api_base=record_target.base_url, pydantic_program_mode=mode)
+    llm = AnyFast(
+        api_key=record_target.api_key, api_base=record_target.base_url, pydantic_program_mode=PydanticProgramMode(mode)
+    )
     prompt = PromptTemplate("Extract the warranty terms: {text}")
     result = llm.structured_predict(Warranty, prompt, text="Frame warranty: 10 years. Motor warranty: 3 years.")
     assert isinstance(result, Warranty)

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
+from pydantic import SecretStr
 
 from anyfast_core import AuthenticationError
 from llama_index_anyfast import AnyFast
@@ -19,7 +20,7 @@ def test_environment_supplies_key_and_base(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ANYFAST_API_KEY", KEY)
     monkeypatch.setenv("ANYFAST_BASE_URL", "http://127.0.0.1:8765/v1/")
     llm = AnyFast()
-    assert llm.api_key is not None
+    assert isinstance(llm.api_key, SecretStr)
     assert llm.api_key.get_secret_value() == KEY
     assert llm.api_base == "http://127.0.0.1:8765/v1"
     assert AnyFast(api_key="sk-other", api_base="https://example.com/v1").api_base == "https://example.com/v1"
@@ -84,7 +85,7 @@ def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
     llm = AnyFast(thinking={"type": "enabled", "clear_thinking": False}, max_tokens=512, timeout=30)
     again = AnyFast.from_json(llm.to_json())
     assert again.to_dict() == llm.to_dict()
-    assert again.api_key is not None  # taken from the environment again, never from the payload
+    assert isinstance(again.api_key, SecretStr)  # taken from the environment again, never from the payload
 
 
 def test_a_key_echoed_by_the_server_is_redacted() -> None:

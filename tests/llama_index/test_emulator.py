@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from llama_index.core.agent.workflow import AgentStream, FunctionAgent, ToolCall
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
 from anyfast_core import (
@@ -85,7 +87,7 @@ async def test_async_methods(llm: AnyFast) -> None:
     response = await llm.achat(HELLO)
     pieces = [p async for p in await llm.astream_chat(HELLO)]
     assert pieces[-1].message.content == response.message.content
-    assert pieces[-1].message.blocks[0].content == response.message.blocks[0].content  # type: ignore[union-attr]
+    assert pieces[-1].message.blocks[0].content == response.message.blocks[0].content
     assert (await llm.acomplete("Hello")).text == response.message.content
     completions = [p async for p in await llm.astream_complete("Hello")]
     assert completions[-1].text == response.message.content
@@ -113,7 +115,7 @@ async def test_function_agent_sends_reasoning_back(llm: AnyFast, emulator: Emula
     agent = FunctionAgent(tools=[add, multiply], llm=llm, streaming=streaming)
     handler = agent.run(user_msg="What is 2 + 3 and 2 * 3? Use the add and multiply tools.")
     events = [event async for event in handler.stream_events()]
-    result = await handler
+    result: Any = await handler
 
     results = sorted((e.tool_name, e.tool_output.content) for e in events if isinstance(e, ToolCallResult))
     assert results == [("add", "5"), ("multiply", "6")]
@@ -132,7 +134,7 @@ async def test_function_agent_sends_reasoning_back(llm: AnyFast, emulator: Emula
 
 @pytest.mark.parametrize("mode", ["function", "llm"])
 def test_structured_predict_in_both_modes(emulator: Emulator, mode: str) -> None:
-    llm = AnyFast(api_key=emulator.api_key, api_base=emulator.base_url, pydantic_program_mode=mode)
+    llm = AnyFast(api_key=emulator.api_key, api_base=emulator.base_url, pydantic_program_mode=PydanticProgramMode(mode))
     prompt = PromptTemplate("Extract the warranty terms: {text}")
     result = llm.structured_predict(Warranty, prompt, text="Frame warranty: 10 years. Motor warranty: 3 years.")
     assert isinstance(result, Warranty)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, TextBlock, ThinkingBlock
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
-from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 
@@ -162,7 +162,7 @@ def test_reasoning_only_answer_keeps_empty_text(llm: AnyFast, server: Any, glm: 
     server.sse(glm.stream(reasoning="thinking about it"))
     last = list(llm.stream_chat(USER))[-1]
     assert last.message.content == ""
-    assert last.message.blocks[0].content == "thinking about it"  # type: ignore[union-attr]
+    assert last.message.blocks[0].content == "thinking about it"
 
 
 def test_request_fields_defaults_and_per_call_overrides(make_llm: Any, server: Any, glm: SimpleNamespace) -> None:
@@ -223,7 +223,7 @@ def test_recorded_glm_answer(llm: AnyFast, server: Any, recording: Any) -> None:
     server.json(recording("zai-glm-4.5_tool.2.json"))
     response = llm.chat(USER)
     assert response.message.content.startswith("\n\nThe current weather in Florence")
-    assert response.message.blocks[0].content.startswith('The weather function returned "40 C"')  # type: ignore[union-attr]
+    assert response.message.blocks[0].content.startswith('The weather function returned "40 C"')
     assert response.additional_kwargs["cached_tokens"] == 43
     assert response.raw.request_id == "2025092619055464ba39f15d9f4c36"
 
@@ -233,7 +233,7 @@ async def test_recorded_glm_stream(llm: AnyFast, server: Any, recording: Any) ->
     pieces = [p async for p in await llm.astream_chat(USER)]
     last = pieces[-1]
     assert "".join(p.delta or "" for p in pieces) == last.message.content
-    assert "".join(p.additional_kwargs.get("thinking_delta", "") for p in pieces) == last.message.blocks[0].content  # type: ignore[union-attr]
+    assert "".join(p.additional_kwargs.get("thinking_delta", "") for p in pieces) == last.message.blocks[0].content
     assert last.additional_kwargs["total_tokens"] == last.raw.usage.total_tokens > 0
 
 

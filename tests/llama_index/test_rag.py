@@ -45,7 +45,7 @@ def test_query_engine_over_bm25(
     engine = RetrieverQueryEngine.from_args(retriever, llm=llm, streaming=streaming)
     response = engine.query("How long is the frame warranty?")
     if streaming:
-        assert "".join(response.response_gen) == ANSWER  # type: ignore[union-attr]
+        assert "".join(response.response_gen) == ANSWER  # type: ignore[arg-type,union-attr]
     else:
         assert str(response) == ANSWER
     assert [n.node.ref_doc_id for n in response.source_nodes] == ["warranty"]

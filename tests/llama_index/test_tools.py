@@ -9,6 +9,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock, ToolCallBlock
 from llama_index.core.tools import FunctionTool
 
+from anyfast_core import ChatCompletion
 from llama_index_anyfast import AnyFast
 
 
@@ -122,6 +123,8 @@ def test_recorded_tool_turns_round_trip_like_the_recorded_client(llm: AnyFast, s
     recorded = recording("zai-glm-4.6v_multi_tool_streaming.2.request.json")
     assert server.requests[1]["messages"] == recorded["messages"]
     assert final.message.content
+    assert isinstance(final.raw, ChatCompletion)
+    assert final.raw.usage is not None
     assert final.additional_kwargs["total_tokens"] == final.raw.usage.total_tokens
 
 
