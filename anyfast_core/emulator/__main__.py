@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -37,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reasoning-tokens", action="store_true", help="report completion_tokens_details")
     parser.add_argument("--glm-newlines", action="store_true", help="GLM's leading newline content deltas")
     parser.add_argument(
+        "--model", action="append", dest="models", metavar="ID", help="model ids /models lists (default: glm-5.2)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
         "--api-key",
         action="append",
         dest="api_keys",
@@ -58,10 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             tool_stream_default=args.tool_stream_default,
             reasoning_tokens=args.reasoning_tokens,
             glm_newlines=args.glm_newlines,
+            models=args.models or ("glm-5.2",),
         )
     except (FaultSpecError, ValueError) as exc:
         print(f"anyfast-emulator: {exc}", file=sys.stderr)
         return 2
+    if not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     emulator.start()
     key_hint = "any non-empty key" if args.api_keys is None else "the keys given with --api-key"
     print(f"AnyFast emulator ({args.dialect} dialect) at {emulator.base_url}", flush=True)

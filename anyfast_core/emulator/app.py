@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,8 @@ from anyfast_core.emulator.wire import (
 )
 from anyfast_core.errors import InvalidParameterError
 from anyfast_core.types import ChatRequest
+
+logger = logging.getLogger("anyfast_core.emulator")
 
 JSON_TYPE = "application/json; charset=UTF-8"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
@@ -134,6 +137,13 @@ class App:
         self.cache.clear()
 
     def handle(self, request: HTTPRequest) -> Plan:
+        plan, fired = self._handle(request)
+        if logger.isEnabledFor(logging.INFO):
+            what = "reset" if plan.reset else str(plan.status) + (" stream" if plan.events is not None else "")
+            logger.info("%s %s -> %s%s", request.method, request.path, what, f" [{', '.join(fired)}]" if fired else "")
+        return plan
+
+    def _handle(self, request: HTTPRequest) -> tuple[Plan, tuple[str, ...]]:
         path = request.path.split("?", 1)[0].rstrip("/") or "/"
         key = _bearer(request.headers.get("authorization"))
         body: Any = None
@@ -150,15 +160,16 @@ class App:
             ]
         except FaultSpecError as exc:
             self._record(request, path, body, ())
-            return json_plan(400, error_body(str(exc), type="emulator_error", code="fault_spec"))
+            return json_plan(400, error_body(str(exc), type="emulator_error", code="fault_spec")), ()
         self._record(request, path, body, tuple(f.name for f in faults))
         active = self.counter.active(faults)
+        fired = tuple(active)
         if "reset" in active:
-            return Plan(reset=True)
+            return Plan(reset=True), fired
         try:
             plan = self._route(request, path, key, body, active)
         except FaultSpecError as exc:
-            return json_plan(400, error_body(str(exc), type="emulator_error", code="fault_spec"))
+            return json_plan(400, error_body(str(exc), type="emulator_error", code="fault_spec")), fired
         if "gateway_errors" in active and plan.status >= 400:
             plan = gateway_style(plan, request.body)
         slow = active.get("slow")
@@ -167,7 +178,7 @@ class App:
             plan.chunk_delay = slow.number("chunk_delay", plan.chunk_delay)
         if "slow_stream" in active:
             plan.chunk_delay = active["slow_stream"].number("delay", 0.2)
-        return plan
+        return plan, fired
 
     def _record(self, request: HTTPRequest, path: str, body: Any, faults: tuple[str, ...]) -> None:
         headers = {k: v for k, v in request.headers.items() if k != "authorization"}
