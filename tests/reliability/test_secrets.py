@@ -1,0 +1,357 @@
+"""The API key never shows, through either adapter: not in reprs, errors and their chains and
+tracebacks, DEBUG logs, serialization, tracing params, instrumentation events, callback arguments or
+cassettes. A distinctive key is used everywhere so any leak, whole or cut, is found by a plain search.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_support import ADAPTERS, MODES, Adapter, Mode, ask, core_client_of, make_model, uid
+
+from anyfast_core import AnyFastError
+from anyfast_core.emulator import Emulator
+
+KEY = "sk-reliability-SECRET-7f3a9c2e5d1b4a60c8e2"
+PIECES = (KEY, KEY[-20:], KEY[3:23])  # the whole key, and pieces long enough to identify it
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
+BEARER = re.compile(r"(?i)bearer\s+(?!REDACTED\b)[A-Za-z0-9._~+/=-]{8,}")
+KEYLIKE = re.compile(r"\b(?:sk|ak|pk)-[A-Za-z0-9_-]{16,}\b")
+
+
+def assert_clean(*texts: Any) -> None:
+    for text in texts:
+        shown = text if isinstance(text, str) else repr(text)
+        for piece in PIECES:
+            assert piece not in shown, f"the key leaked: ...{shown[max(0, shown.find(piece) - 80) :][:200]}"
+
+
+def chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, current.__context__]
+
+
+def assert_error_clean(exc: BaseException) -> None:
+    assert_clean("".join(traceback.format_exception(exc)))
+    for link in chain(exc):
+        assert_clean(str(link), repr(link), link.args, getattr(link, "partial", None), vars(link))
+
+
+# --------------------------------------------------------------------------- errors of every kind
+
+SCENARIOS = {
+    # name: (server-wide faults, model settings); "malformed" applies to streams, "malformed-body" to both
+    "server-error": (["http_500;retry_after=0.01"], {"max_retries": 1}),
+    "rate-limit": (["rate_limit;retry_after=0.01"], {"max_retries": 1}),
+    "balance": (["balance"], {}),
+    "context-overflow": (["context_overflow"], {}),
+    "read-timeout": (["slow;delay=1"], {"timeout": 0.2}),
+    "stream-cut": (["stream_cut;mode=abort"], {"max_retries": 0}),
+    "error-event": (["error_event"], {}),
+    "malformed": (["malformed"], {}),
+    "malformed-body": (["server_error;status=200;body=html"], {}),
+    "finish-sensitive": (["finish_sensitive"], {}),
+    "reset": (["reset"], {"max_retries": 0}),
+}
+
+
+@pytest.fixture(scope="module")
+def fault_servers() -> Iterator[dict[str, Emulator]]:
+    """One emulator per scenario, its fault applied to every request (so the key can stay ours)."""
+    servers = {name: Emulator(faults=faults).start() for name, (faults, _) in SCENARIOS.items()}
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "mode"),
+    [(name, mode) for name in sorted(SCENARIOS) for mode in MODES if mode.stream or name != "malformed"],
+    ids=str,
+)
+def test_errors_never_show_the_key(fault_servers: dict[str, Emulator], scenario: str, mode: Mode) -> None:
+    server = fault_servers[scenario]
+    model = make_model(mode.adapter, base_url=server.base_url, api_key=KEY, **SCENARIOS[scenario][1])
+    with pytest.raises(AnyFastError) as info:
+        ask(model, mode, "Tell me a story")
+    assert_error_clean(info.value)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=str)
+def test_authentication_and_connection_errors_never_show_the_key(
+    keyed_emulator: Emulator, closed_port_url: str, mode: Mode, backoff: list[float]
+) -> None:
+    for base_url in (keyed_emulator.base_url, closed_port_url):
+        model = make_model(mode.adapter, base_url=base_url, api_key=KEY)
+        with pytest.raises(AnyFastError) as info:
+            ask(model, mode, "Hi")
+        assert_error_clean(info.value)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_malformed_key_error_does_not_quote_it(emulator: Emulator, adapter: Adapter) -> None:
+    bad = KEY[:20] + " " + KEY[20:]  # a pasted key with a space: httpx would quote the header value
+    model = make_model(adapter, base_url=emulator.base_url, api_key=bad)
+    with pytest.raises(AnyFastError, match="ANYFAST_API_KEY") as info:
+        ask(model, Mode(adapter, sync=True, stream=False), "Hi")
+    assert_error_clean(info.value)
+    assert KEY[:20] not in str(info.value)
+    assert emulator.received == []
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_validation_errors_do_not_echo_the_constructor_arguments(emulator: Emulator, adapter: Adapter) -> None:
+    with pytest.raises(ValueError, match="temperature") as info:
+        make_model(adapter, base_url=emulator.base_url, api_key=KEY, temperature=5)
+    assert_error_clean(info.value)
+
+
+# --------------------------------------------------------------------------- objects and serialization
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_models_and_clients_do_not_show_the_key(emulator: Emulator, adapter: Adapter) -> None:
+    model = make_model(adapter, base_url=emulator.base_url, api_key=KEY)
+    ask(model, Mode(adapter, sync=True, stream=False), "Hi")  # the clients exist now
+    sync_client, async_client = core_client_of(model, sync=True), core_client_of(model, sync=False)
+    assert_clean(repr(model), str(model), model.model_dump(), model.model_dump_json())
+    for client in (sync_client, async_client):
+        assert_clean(repr(client), str(client), vars(client))
+    assert sync_client.api_key is not None
+    assert sync_client.api_key.get_secret_value() == KEY  # kept, only hidden
+
+
+def test_langchain_dumps_dumpd_and_runnables(emulator: Emulator) -> None:
+    from langchain_core.load import dumpd, dumps
+
+    model = make_model("langchain", base_url=emulator.base_url, api_key=KEY)
+    structured = model.with_structured_output({"title": "Answer", "type": "object", "properties": {}})
+    for thing in (model, model.bind_tools([_add_tool()]), structured):
+        assert_clean(dumps(thing), dumpd(thing), dumps(thing, pretty=True))
+    assert dumpd(model)["kwargs"]["api_key"] == {"lc": 1, "type": "secret", "id": ["ANYFAST_API_KEY"]}
+
+
+def test_langchain_tracing_params(emulator: Emulator) -> None:
+    model = make_model("langchain", base_url=emulator.base_url, api_key=KEY, temperature=0.5)
+    assert_clean(
+        model._get_ls_params(),
+        model._get_ls_params(stop=["x"], temperature=0.2),
+        model._get_invocation_params(),
+        model._identifying_params,
+    )
+
+
+def test_llama_index_to_dict_and_to_json(emulator: Emulator) -> None:
+    model = make_model("llama_index", base_url=emulator.base_url, api_key=KEY)
+    assert_clean(model.to_dict(), model.to_json(), model.dict(), model.json())
+    assert "api_key" not in model.to_dict()
+
+
+# --------------------------------------------------------------------------- logs, callbacks, events
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_debug_logs_never_show_the_key(
+    emulator: Emulator, keyed_emulator: Emulator, adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # root: httpx, httpcore, anyfast_core, langchain, llama_index, ...
+    for name in ("httpx", "httpcore", "anyfast_core", "langchain", "langchain_core", "llama_index"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        tag = uid()
+        retrying = Emulator.fault_header("rate_limit", times=1, retry_after=0.01, id=tag)
+        with Emulator(faults=[f"{retrying['X-AnyFast-Fault']}"]) as flaky:
+            for mode in (m for m in MODES if m.adapter == adapter):
+                model = make_model(adapter, base_url=flaky.base_url, api_key=KEY)
+                ask(model, mode, "Hi")
+        for mode in (m for m in MODES if m.adapter == adapter):
+            bad = make_model(adapter, base_url=keyed_emulator.base_url, api_key=KEY)
+            with pytest.raises(AnyFastError):
+                ask(bad, mode, "Hi")
+    finally:
+        for name in ("httpx", "httpcore", "anyfast_core", "langchain", "langchain_core", "llama_index"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG really was on
+    assert any(r.name == "anyfast_core" and "Retrying" in r.getMessage() for r in caplog.records)
+    assert_clean(caplog.text, [r.getMessage() for r in caplog.records], [r.args for r in caplog.records])
+
+
+def test_langchain_debug_output_and_callbacks(emulator: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.globals import set_debug, set_verbose
+    from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
+
+    seen: list[Any] = []
+
+    class Recorder(BaseCallbackHandler):
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+            seen.append((serialized, messages, kwargs))
+
+        def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+            seen.append((response, kwargs))
+
+        def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+            seen.append((error, kwargs))
+
+    runs = RunCollectorCallbackHandler()
+    config = {"callbacks": [Recorder(), runs], "metadata": {"case": "secrets"}}
+    model = make_model("langchain", base_url=emulator.base_url, api_key=KEY)
+    failing = make_model("langchain", base_url=emulator.base_url, api_key=Emulator.fault_key("http_503"), max_retries=0)
+    set_debug(True)
+    set_verbose(True)
+    try:
+        model.invoke("Hi", config=config)
+        list(model.stream("Hi", config=config))
+        asyncio.run(model.ainvoke("Hi", config=config))
+        with pytest.raises(AnyFastError):
+            failing.invoke("Hi", config=config)
+    finally:
+        set_debug(False)
+        set_verbose(False)
+    output = capsys.readouterr()
+    assert "[llm/start]" in output.out  # the debug tracer printed the runs
+    assert len(seen) >= 7
+    assert_clean(output.out, output.err, seen, [run.model_dump_json() for run in runs.traced_runs])
+
+
+def test_llama_index_events_spans_and_callbacks(emulator: Emulator) -> None:
+    from llama_index.core.callbacks import CallbackManager, LlamaDebugHandler
+    from llama_index.core.instrumentation import get_dispatcher
+    from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+    from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
+
+    events: list[Any] = []
+
+    class Collect(BaseEventHandler):
+        @classmethod
+        def class_name(cls) -> str:
+            return "Collect"
+
+        def handle(self, event: Any, **kwargs: Any) -> None:
+            events.append(event)
+
+    spans_seen: list[Any] = []
+
+    class Spans(SimpleSpanHandler):
+        def new_span(self, id_: str, bound_args: Any, instance: Any = None, **kwargs: Any) -> Any:
+            spans_seen.append((id_, bound_args, instance))
+            return super().new_span(id_, bound_args, instance=instance, **kwargs)
+
+    dispatcher = get_dispatcher()
+    handler, span_handler = Collect(), Spans()
+    dispatcher.add_event_handler(handler)
+    dispatcher.add_span_handler(span_handler)
+    debug = LlamaDebugHandler(print_trace_on_end=False)
+    try:
+        model = make_model(
+            "llama_index", base_url=emulator.base_url, api_key=KEY, callback_manager=CallbackManager([debug])
+        )
+        for mode in (m for m in MODES if m.adapter == "llama_index"):
+            ask(model, mode, "Hi")
+        model.complete("Hi")
+        failing = make_model(
+            "llama_index",
+            base_url=emulator.base_url,
+            api_key=Emulator.fault_key("http_503"),
+            max_retries=0,
+            callback_manager=CallbackManager([debug]),
+        )
+        with pytest.raises(AnyFastError):
+            failing.chat(_li_messages())
+    finally:
+        dispatcher.event_handlers.remove(handler)
+        dispatcher.span_handlers.remove(span_handler)
+    assert len(events) >= 10
+    assert spans_seen
+    payloads = [event.payload for event in debug.get_events()]
+    assert payloads
+    assert_clean(
+        [repr(event) for event in events],
+        [event.model_dump_json() for event in events],
+        [repr(span) for span in spans_seen],
+        payloads,
+    )
+
+
+# --------------------------------------------------------------------------- cassettes and base URLs
+
+
+def test_cassettes_hold_no_bearer_token_or_key() -> None:
+    files = [p for p in CASSETTES.rglob("*") if p.is_file()] if CASSETTES.exists() else []
+    for path in files:
+        text = path.read_text("utf-8", errors="replace")
+        assert not BEARER.search(text), f"{path}: bearer token"
+        assert not KEYLIKE.search(text), f"{path}: key-like string"
+        assert_clean(text)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_recording_a_cassette_keeps_the_key_out(
+    emulator: Emulator, adapter: Adapter, vcr_config: dict[str, Any], tmp_path: Path
+) -> None:
+    """Record with the project's VCR settings (those every cassette is made with) and read the file."""
+    import vcr
+
+    cassette = tmp_path / "secret.yaml"
+    settings = {**vcr_config, "record_mode": "all", "match_on": ["method", "path"]}
+    with vcr.VCR().use_cassette(str(cassette), **settings):
+        for mode in (m for m in MODES if m.adapter == adapter and m.sync):
+            ask(make_model(adapter, base_url=emulator.base_url, api_key=KEY), mode, "Hi")
+    text = cassette.read_text()
+    assert "/chat/completions" in text  # something was recorded
+    assert not BEARER.search(text)
+    assert not KEYLIKE.search(text)
+    assert_clean(text)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_plain_http_to_a_remote_host_warns_once_without_connecting(adapter: Adapter) -> None:
+    url = f"http://anyfast-{uuid.uuid4().hex[:8]}.example.com/v1"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = make_model(adapter, base_url=url, api_key=KEY)
+        core_client_of(model, sync=True)
+        core_client_of(model, sync=False)
+        make_model(adapter, base_url=url, api_key=KEY)  # a second model on the same URL
+    insecure = [w for w in caught if "plain http" in str(w.message)]
+    assert len(insecure) == 1, [str(w.message) for w in caught]
+    assert issubclass(insecure[0].category, UserWarning)
+    assert_clean(str(insecure[0].message))
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("url", ["https://anyfast.example.com/v1", "http://127.0.0.1:9/v1", "http://localhost:9/v1"])
+def test_https_and_loopback_do_not_warn(adapter: Adapter, url: str) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_model(adapter, base_url=url, api_key=KEY)
+    assert not [w for w in caught if "plain http" in str(w.message)]
+
+
+def _add_tool() -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {"name": "add", "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}}},
+    }
+
+
+def _li_messages() -> list[Any]:
+    from llama_index.core.llms import ChatMessage
+
+    return [ChatMessage(role="user", content="Hi")]
