@@ -28,6 +28,12 @@ from anyfast_core import (
 from anyfast_core.emulator import Emulator
 from llama_index_anyfast import AnyFast
 
+# llama-index-workflows builds agents with inspect.getmembers, which touches pydantic's deprecated
+# attributes on every agent: noise from the framework, not from this package.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::pydantic.warnings.PydanticDeprecatedSince20", "ignore::pydantic.warnings.PydanticDeprecatedSince211"
+)
+
 HELLO = [ChatMessage(role="user", content="Hello")]
 
 
