@@ -89,8 +89,8 @@ def chain_demo(term: Terminal, chat: Any) -> None:
     class ShowReasoning(BaseCallbackHandler):
         """Prints reasoning as it streams: callbacks see every chunk of the model, the parser only the answer."""
 
-        def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
-            message = getattr(chunk, "message", None)
+        def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
+            message = getattr(kwargs.get("chunk"), "message", None)
             if message is not None:
                 term.stream("reasoning", message.additional_kwargs.get("reasoning_content", ""))
 

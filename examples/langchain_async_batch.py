@@ -31,11 +31,11 @@ async def main() -> None:
     chat = ChatAnyFast(model="glm-5.2", thinking=False, max_tokens=200)
 
     started = time.perf_counter()
-    answers = await chat.abatch(QUESTIONS, config={"max_concurrency": 4})
+    answers = await chat.abatch([*QUESTIONS], config={"max_concurrency": 4})
     elapsed = time.perf_counter() - started
     for question, answer in zip(QUESTIONS, answers, strict=True):
         print(f"Q: {question}\nA: {answer.text}\n")
-    tokens = sum((a.usage_metadata or {}).get("total_tokens", 0) for a in answers)
+    tokens = sum(a.usage_metadata["total_tokens"] for a in answers if a.usage_metadata)
     print(f"{len(answers)} answers in {elapsed:.2f} s, {tokens} tokens in total")
 
     # Two streams interleaved on one event loop.

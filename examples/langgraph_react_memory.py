@@ -14,6 +14,7 @@ import warnings
 
 from _backend import anyfast_backend
 from _tools import calculator, price_lookup
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.prebuilt import create_react_agent
@@ -28,7 +29,7 @@ def main() -> None:
         # nothing beyond langgraph and works the same.
         warnings.simplefilter("ignore", DeprecationWarning)
         agent = create_react_agent(chat, [tool(price_lookup), tool(calculator)], checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": "customer-42"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "customer-42"}}
 
     for question in (
         "Hi, my name is Ada. What is the price of the Kestrel Cargo?",

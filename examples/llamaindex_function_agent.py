@@ -14,7 +14,7 @@ import asyncio
 
 from _backend import anyfast_backend
 from _tools import calculator, price_lookup
-from llama_index.core.agent.workflow import AgentStream, FunctionAgent, ToolCall, ToolCallResult
+from llama_index.core.agent.workflow import AgentOutput, AgentStream, FunctionAgent, ToolCall, ToolCallResult
 from llama_index.core.tools import FunctionTool
 
 from llama_index_anyfast import AnyFast
@@ -40,7 +40,7 @@ async def main() -> None:
             print(f"\ntool call: {event.tool_name}({event.tool_kwargs})")
         elif isinstance(event, ToolCallResult):
             print(f"tool result: {event.tool_output.content}")
-    result = await handler
+    result: AgentOutput = await handler
     print(f"\n\nanswer: {result.response.content}")
     print(f"thinking streamed: {thinking} characters")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from _backend import anyfast_backend
 from _tools import DATA
 from llama_index.core import SimpleDirectoryReader
+from llama_index.core.base.response.schema import StreamingResponse
 from llama_index.core.chat_engine import ContextChatEngine
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.query_engine import RetrieverQueryEngine
@@ -31,6 +32,7 @@ def main() -> None:
     # A query engine, streaming its answer.
     engine = RetrieverQueryEngine.from_args(retriever, llm=llm, streaming=True)
     response = engine.query("What does the warranty cover for the motor and battery?")
+    assert isinstance(response, StreamingResponse)  # streaming=True above
     response.print_response_stream()
     print("\nsources:")
     for source in response.source_nodes:

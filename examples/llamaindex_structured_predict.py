@@ -17,6 +17,7 @@ import asyncio
 from _backend import anyfast_backend
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel, Field
 
 from llama_index_anyfast import AnyFast
@@ -43,7 +44,7 @@ def main() -> None:
     warranty = asyncio.run(llm.astructured_predict(Warranty, PROMPT, text=TEXT))
     print("astructured_predict:", repr(warranty))
 
-    json_llm = AnyFast(model="glm-5.2", pydantic_program_mode="llm")
+    json_llm = AnyFast(model="glm-5.2", pydantic_program_mode=PydanticProgramMode.LLM)
     warranty = json_llm.structured_predict(Warranty, PROMPT, text=TEXT)
     print("JSON mode:          ", repr(warranty))
 
