@@ -51,28 +51,40 @@ class Prompt:
         self.text = text.strip()
         self.lower = self.text.lower()
         self.words = set(re.findall(r"\w+", self.lower))
-        self.numbers: list[int | float] = _numbers(self.text)
+        self._numbers = _numbers(self.text)
+        self.numbers: list[int | float] = [value for _, value in self._numbers]
         self.quoted = [next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(self.text)]
         self.locations = _locations(self.text)
         self.proper = _proper_nouns(self.text)
         topic = _TOPIC.search(self.text)
         self.topic = topic.group(1).strip() if topic else ""
-        self._next_number = 0
+        self._used_numbers: set[int] = set()
         self._used: set[str] = set()
 
     def fresh(self) -> Prompt:
         """The same prompt with nothing handed out yet (for the next tool call)."""
         return Prompt(self.text)
 
-    def take_number(self) -> int | float | None:
-        if self._next_number < len(self.numbers):
-            self._next_number += 1
-            return self.numbers[self._next_number - 1]
+    def take_number(self, near: str = "") -> int | float | None:
+        """The first unused number right after a mention of ``near`` (a property name, so "frame: 10,
+        motor: 3" fills ``motor`` with 3 whatever the schema's order), else the first unused one."""
+        for word in _words(near):
+            if len(word) < 3:
+                continue
+            for mention in re.finditer(rf"\b{re.escape(word)}", self.lower):
+                for i, (position, value) in enumerate(self._numbers):
+                    if i not in self._used_numbers and 0 <= position - mention.end() <= 40:
+                        self._used_numbers.add(i)
+                        return value
+        for i, (_, value) in enumerate(self._numbers):
+            if i not in self._used_numbers:
+                self._used_numbers.add(i)
+                return value
         return None
 
     def remaining_numbers(self) -> list[int | float]:
-        rest = self.numbers[self._next_number :]
-        self._next_number = len(self.numbers)
+        rest = [value for i, (_, value) in enumerate(self._numbers) if i not in self._used_numbers]
+        self._used_numbers.update(range(len(self._numbers)))
         return rest
 
     def take(self, candidates: list[str]) -> str | None:
@@ -127,17 +139,22 @@ def place_parameter(schema: dict[str, Any]) -> str | None:
     return name if kind == "string" and _is(_words(name), PLACE_FIELDS) else None
 
 
-def _numbers(text: str) -> list[int | float]:
-    # Digits inside dates, e-mail addresses and URLs are not quantities.
-    text = _DATE.sub(" ", _EMAIL.sub(" ", _URL.sub(" ", text)))
-    found: list[int | float] = []
+def _numbers(text: str) -> list[tuple[int, int | float]]:
+    """The numbers in ``text`` with their positions."""
+
+    def blank(match: re.Match[str]) -> str:
+        return " " * len(match.group(0))
+
+    # Digits inside dates, e-mail addresses and URLs are not quantities (blanked, keeping positions).
+    text = _DATE.sub(blank, _EMAIL.sub(blank, _URL.sub(blank, text)))
+    found: list[tuple[int, int | float]] = []
     for match in _NUMBER.finditer(text):
         token = match.group(0)
         if token.startswith("-"):
             before = text[: match.start()].rstrip()
             if before and (before[-1].isdigit() or before[-1] == ")"):
                 token = token[1:]  # "5 - 3": the dash is the operator, not a sign
-        found.append(float(token) if "." in token else int(token))
+        found.append((match.start(), float(token) if "." in token else int(token)))
     return found
 
 
@@ -247,7 +264,7 @@ def value_for(schema: Any, prompt: Prompt, *, name: str, root: dict[str, Any], s
             for _ in range(max(1, minimum))
         ]
     if kind in ("integer", "number"):
-        return _number(schema, prompt.take_number(), root)
+        return _number(schema, prompt.take_number(near=name), root)
     if kind == "boolean":
         if isinstance(schema.get("default"), bool):
             return schema["default"]

@@ -327,3 +327,13 @@ def test_react_protocol_in_langchains_single_prompt_form() -> None:
     assert step.endswith("Action: get_weather\nAction Input: What is the weather in Oslo?")
     done = think(body(prompt + f"{step}\nObservation: Sunny, 20 C\nThought:")).content
     assert done.endswith("Final Answer: Sunny, 20 C")
+
+
+def test_numbers_follow_the_property_they_are_written_next_to() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"motor_years": INT, "frame_years": INT, "price": {"type": "number"}},
+        "required": ["motor_years", "frame_years", "price"],
+    }
+    prompt = Prompt("Frame warranty: 10 years. Motor warranty: 3 years. Costs 1299.5 in total.")
+    assert values_for(schema, prompt) == {"motor_years": 3, "frame_years": 10, "price": 1299.5}
