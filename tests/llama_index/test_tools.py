@@ -72,6 +72,7 @@ def test_single_tool_call_unless_parallel_allowed(llm: AnyFast, server: Any, glm
     one = llm.chat_with_tools(TOOLS, user_msg=QUESTION)
     both = llm.chat_with_tools(TOOLS, user_msg=QUESTION, allow_parallel_tool_calls=True)
     assert [s.tool_name for s in llm.get_tool_calls_from_response(one)] == ["add"]
+    assert [c.function.name for c in one.message.additional_kwargs["tool_calls"]] == ["add"]
     assert [s.tool_name for s in llm.get_tool_calls_from_response(both)] == ["add", "multiply"]
 
 
