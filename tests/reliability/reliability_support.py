@@ -57,13 +57,14 @@ def make_model(
     **extra: Any,
 ) -> Any:
     """``ChatAnyFast`` or ``AnyFast`` with the same client settings (their parameter names differ)."""
+    settings: dict[str, Any] = {"api_key": api_key, "timeout": timeout, "max_retries": max_retries, **extra}
     if adapter == "langchain":
         from langchain_anyfast import ChatAnyFast
 
-        return ChatAnyFast(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, **extra)
+        return ChatAnyFast(base_url=base_url, **settings)
     from llama_index_anyfast import AnyFast
 
-    return AnyFast(api_key=api_key, api_base=base_url, timeout=timeout, max_retries=max_retries, **extra)
+    return AnyFast(api_base=base_url, **settings)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ async def async_pool(model: Any) -> httpx.AsyncClient:
     """The httpx pool the adapter's async client uses on the running loop."""
     client = core_client_of(model, sync=False)
     assert isinstance(client, AsyncAnyFastClient)
-    http = client._client()
+    http: Any = client._client()  # a coroutine in newer cores, the pool itself in older ones
     if inspect.isawaitable(http):
         http = await http
     assert isinstance(http, httpx.AsyncClient)

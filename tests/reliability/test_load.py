@@ -91,7 +91,9 @@ class Outcome:
     error: BaseException | None = None
 
 
-async def run_round(adapter: Adapter, clean_model: Any, shared_http: httpx.AsyncClient, emu: Emulator, jobs: list[Job]):
+async def run_round(
+    adapter: Adapter, clean_model: Any, shared_http: httpx.AsyncClient, emu: Emulator, jobs: list[Job]
+) -> list[Outcome]:
     """Run ``jobs`` from ``WORKERS`` tasks; clean jobs go through one shared model and its own pool,
     faulted ones through a model keyed with their fault (sharing one injected pool)."""
     queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -104,8 +106,10 @@ async def run_round(adapter: Adapter, clean_model: Any, shared_http: httpx.Async
         if job.fault is not None:
             name, params = job.fault
             key = Emulator.fault_key(name, id=job.tag, **params)
-            client_arg = "http_async_client" if adapter == "langchain" else "async_http_client"
-            model = make_model(adapter, base_url=emu.base_url, api_key=key, **{client_arg: shared_http})
+            injected: dict[str, Any] = {
+                "http_async_client" if adapter == "langchain" else "async_http_client": shared_http
+            }
+            model = make_model(adapter, base_url=emu.base_url, api_key=key, **injected)
         start = time.perf_counter()
         try:
             reply = await asyncio.wait_for(
@@ -195,7 +199,7 @@ async def test_soak_500_requests_50_tasks_20_percent_faults(
             assert isinstance(outcome.error, expected), (outcome.job, repr(outcome.error))
     assert faults == ROUNDS * PER_ROUND // 5
     for connections, busy, waiting in pool_state.values():
-        assert connections <= DEFAULT_LIMITS.max_connections
+        assert connections <= (DEFAULT_LIMITS.max_connections or 0)
         assert (busy, waiting) == (0, 0)
     assert growth < MEMORY_GROWTH_BOUND
     assert elapsed < 45
@@ -232,4 +236,4 @@ def test_one_model_shared_by_16_threads(emulator: Emulator, adapter: Adapter, mo
     assert len(made) == 1  # one client, one pool, however many threads raced to create it
     http = sync_pool(model)
     assert busy_connections(http) == []
-    assert len(pool_connections(http)) <= DEFAULT_LIMITS.max_keepalive_connections
+    assert len(pool_connections(http)) <= (DEFAULT_LIMITS.max_keepalive_connections or 0)

@@ -6,6 +6,7 @@ cassettes. A distinctive key is used everywhere so any leak, whole or cut, is fo
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import traceback
@@ -55,7 +56,7 @@ def assert_error_clean(exc: BaseException) -> None:
 
 # --------------------------------------------------------------------------- errors of every kind
 
-SCENARIOS = {
+SCENARIOS: dict[str, tuple[list[str], dict[str, Any]]] = {
     # name: (server-wide faults, model settings); "malformed" applies to streams, "malformed-body" to both
     "server-error": (["http_500;retry_after=0.01"], {"max_retries": 1}),
     "rate-limit": (["rate_limit;retry_after=0.01"], {"max_retries": 1}),
@@ -231,8 +232,8 @@ def test_langchain_debug_output_and_callbacks(emulator: Emulator, capsys: pytest
 
 
 def test_llama_index_events_spans_and_callbacks(emulator: Emulator) -> None:
+    import llama_index.core.instrumentation as instrument
     from llama_index.core.callbacks import CallbackManager, LlamaDebugHandler
-    from llama_index.core.instrumentation import get_dispatcher
     from llama_index.core.instrumentation.event_handlers import BaseEventHandler
     from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 
@@ -249,11 +250,19 @@ def test_llama_index_events_spans_and_callbacks(emulator: Emulator) -> None:
     spans_seen: list[Any] = []
 
     class Spans(SimpleSpanHandler):
-        def new_span(self, id_: str, bound_args: Any, instance: Any = None, **kwargs: Any) -> Any:
+        def new_span(
+            self,
+            id_: str,
+            bound_args: inspect.BoundArguments,
+            instance: Any | None = None,
+            parent_span_id: str | None = None,
+            tags: dict[str, Any] | None = None,
+            **kwargs: Any,
+        ) -> Any:
             spans_seen.append((id_, bound_args, instance))
-            return super().new_span(id_, bound_args, instance=instance, **kwargs)
+            return super().new_span(id_, bound_args, instance, parent_span_id, tags, **kwargs)
 
-    dispatcher = get_dispatcher()
+    dispatcher = instrument.get_dispatcher()  # type: ignore[attr-defined]
     handler, span_handler = Collect(), Spans()
     dispatcher.add_event_handler(handler)
     dispatcher.add_span_handler(span_handler)
