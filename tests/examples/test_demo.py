@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
 
@@ -14,7 +20,7 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
 def test_demo_completes_offline_in_under_a_minute(demo_run: Any) -> None:
     assert demo_run.returncode == 0, demo_run
     assert demo_run.seconds < 60, demo_run
-    assert "Traceback" not in demo_run.stderr, demo_run
+    assert demo_run.stderr == "", demo_run  # no traceback, no warning, a clean emulator shutdown
 
 
 def test_demo_says_it_runs_on_the_emulator(demo_run: Any) -> None:
@@ -128,3 +134,27 @@ def test_offline_flag_ignores_a_key_in_the_environment(run: Callable[..., Any], 
     result = run(DEMO, "--offline", "--effort", "none", env=env)
     assert result.returncode == 0, result
     assert "OFFLINE: built-in emulator" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_the_demo_is_rich_and_reasoning_is_dimmed(offline_env: dict[str, str]) -> None:
+    import pty
+
+    primary, secondary = pty.openpty()
+    env = {**offline_env, "TERM": "xterm-256color", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    with subprocess.Popen(  # a terminal of its own: stdout.isatty() is true in the demo
+        [sys.executable, str(DEMO)], stdout=secondary, stderr=secondary, env=env, cwd=DEMO.parents[1]
+    ) as process:
+        os.close(secondary)
+        chunks = []
+        with contextlib.suppress(OSError):  # reading past the end of a closed pty raises EIO
+            while data := os.read(primary, 65536):
+                chunks.append(data)
+        assert process.wait(timeout=90) == 0
+    os.close(primary)
+    out = b"".join(chunks).decode("utf-8", "replace")
+    assert "╭" in out  # the banner is a panel
+    assert "OFFLINE: built-in emulator" in out
+    assert "\x1b[2;3m" in out  # reasoning streams dim and italic
+    assert re.search(r"│ requests made\s+│\s+\d+ │", re.sub(r"\x1b\[[0-9;]*m", "", out))  # the summary table

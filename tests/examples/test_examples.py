@@ -77,6 +77,7 @@ def test_example_runs_against_the_emulator(script: str, run: Callable[..., Any],
     result = run(EXAMPLES / script, env=emulator_env)
     assert result.returncode == 0, result
     assert "Traceback" not in result.stderr, result
+    assert "Warning" not in result.stderr, result
     for pattern in EXPECTED[script]:
         assert re.search(pattern, result.stdout), f"{pattern!r} not in the output of {script}\n{result}"
 
@@ -86,4 +87,5 @@ def test_an_example_starts_the_emulator_by_itself_without_a_key(
 ) -> None:
     result = run(EXAMPLES / "langchain_structured_output.py", env=offline_env)
     assert result.returncode == 0, result
+    assert result.stderr == "", result  # the emulator it started shut down cleanly
     assert re.search(EXPECTED["langchain_structured_output.py"][0], result.stdout), result
