@@ -50,9 +50,9 @@ from llama_index_anyfast.utils import (
     final_stream_chat_response,
     final_stream_completion_response,
     keep_first_tool_call,
-    parse_json_output,
     stream_chat_response,
     stream_completion_response,
+    structured_output,
     thinking_param,
     to_wire_messages,
     tool_choice_param,
@@ -73,6 +73,8 @@ DEFAULT_MAX_OUTPUT = 65_536
 
 _REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
 _JSON_OBJECT = {"type": "json_object"}
+_STRUCTURED_OWN = frozenset({"tool_required", "tool_choice", "allow_parallel_tool_calls"})
+"""Call arguments structured output decides itself (as LlamaIndex's FunctionCallingProgram does)."""
 # Threads sharing one model on first use must share one client (and its pool), not each make one.
 _client_lock = threading.Lock()
 
@@ -414,20 +416,28 @@ class AnyFast(FunctionCallingLLM):
         return selections
 
     # ----------------------------------------------------------------------- structured output
-    # Function calling by default (LlamaIndex's FunctionCallingProgram, tool_choice "required").
-    # JSON mode (pydantic_program_mode="llm"): the schema in the prompt, response_format json_object,
-    # the answer validated against the class. Done here rather than by LlamaIndex's text program,
-    # which would send the schema with template-escaped braces ("{{...}}").
+    # Function calling by default: one tool shaped like the class, its call required; a model that
+    # answers a forced call in text (the API may only honour tool_choice "auto") still gives an
+    # object when that text is the JSON. JSON mode (pydantic_program_mode="llm"): the schema in the
+    # prompt as plain JSON (LlamaIndex's text program would send it with template-escaped braces),
+    # response_format json_object. Either way the answer is validated against the class.
+    # Streaming in function mode is LlamaIndex's own FunctionCallingProgram.
 
     def _json_mode(self) -> bool:
         return self.pydantic_program_mode == PydanticProgramMode.LLM
 
-    def _json_request(
+    def _structured_call(
         self, output_cls: type[BaseModel], prompt: BasePromptTemplate, llm_kwargs: dict[str, Any] | None, args: Any
-    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+    ) -> dict[str, Any]:
+        """The ``chat`` (JSON mode) or ``chat_with_tools`` (function mode) arguments for a structured call."""
         messages = self._extend_messages(prompt.format_messages(llm=self, **args))
-        kwargs = {"response_format": _JSON_OBJECT, **(llm_kwargs or {})}
-        return with_json_schema(messages, output_cls.model_json_schema()), kwargs
+        kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k not in _STRUCTURED_OWN}
+        if self._json_mode():
+            schema = output_cls.model_json_schema()
+            return {"messages": with_json_schema(messages, schema), "response_format": _JSON_OBJECT, **kwargs}
+        from llama_index.core.program.function_program import get_function_tool
+
+        return {"tools": [get_function_tool(output_cls)], "chat_history": messages, "tool_required": True, **kwargs}
 
     def structured_predict(
         self,
@@ -436,13 +446,12 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> Model:
-        if not self._json_mode():
-            return super().structured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)  # type: ignore[no-any-return]
         dispatcher.event(
             LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
         )
-        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
-        result = parse_json_output(self.chat(messages, **kwargs).message.content or "", output_cls)
+        call = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        response = self.chat(**call) if self._json_mode() else self.chat_with_tools(**call)
+        result = structured_output(response.message, output_cls)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -453,16 +462,12 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> Model:
-        if not self._json_mode():
-            return await super().astructured_predict(  # type: ignore[no-any-return]
-                output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
-            )
         dispatcher.event(
             LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
         )
-        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
-        response = await self.achat(messages, **kwargs)
-        result = parse_json_output(response.message.content or "", output_cls)
+        call = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        response = await (self.achat(**call) if self._json_mode() else self.achat_with_tools(**call))
+        result = structured_output(response.message, output_cls)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -475,8 +480,8 @@ class AnyFast(FunctionCallingLLM):
     ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
         if not self._json_mode():
             return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
-        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
-        return _partial_objects(self.stream_chat(messages, **kwargs), output_cls)
+        call = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        return _partial_objects(self.stream_chat(**call), output_cls)
 
     async def _structured_astream_call(
         self,
@@ -487,8 +492,8 @@ class AnyFast(FunctionCallingLLM):
     ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
         if not self._json_mode():
             return await super()._structured_astream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
-        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args)
-        return _apartial_objects(await self.astream_chat(messages, **kwargs), output_cls)
+        call = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        return _apartial_objects(await self.astream_chat(**call), output_cls)
 
 
 # Partial objects while a JSON answer streams in: parsed by LlamaIndex's own incremental parser, and

@@ -351,12 +351,23 @@ def with_json_schema(messages: Sequence[ChatMessage], schema: dict[str, Any]) ->
     return out
 
 
-def parse_json_output(text: str, output_cls: type[Model]) -> Model:
-    """The JSON object in ``text`` (code fences and stray prose tolerated), validated as ``output_cls``.
+def structured_output(message: ChatMessage, output_cls: type[Model]) -> Model:
+    """The answer as ``output_cls``: the first tool call's arguments, else the JSON object in the text
+    (code fences and stray prose tolerated), so a forced tool call answered in text still counts.
 
-    Raises ``ValueError`` when there is no JSON object, pydantic's ``ValidationError`` when it does not fit.
+    Raises ``ValueError`` when there is neither, pydantic's ``ValidationError`` when it does not fit.
     """
-    return output_cls.model_validate_json(extract_json_str(text))
+    calls = tool_selections(message)
+    if calls:
+        return output_cls.model_validate(calls[0].tool_kwargs)
+    text = message.content or ""
+    try:
+        json_text = extract_json_str(text)
+    except ValueError:
+        raise ValueError(
+            f"Expected a {output_cls.__name__} as a tool call or a JSON object, but the model answered: {text[:300]!r}"
+        ) from None
+    return output_cls.model_validate_json(json_text)
 
 
 # --------------------------------------------------------------------------- tool calls

@@ -151,6 +151,17 @@ def test_structured_predict_in_both_modes(emulator: Emulator, mode: str) -> None
         assert request["response_format"] == {"type": "json_object"}
 
 
+@pytest.mark.parametrize("fence", [0, 1])
+def test_forced_tool_call_answered_in_text_still_parses(emulator: Emulator, fence: int) -> None:
+    headers = {"X-AnyFast-Fault": f"strict, ignore_tool_choice;fence={fence}"}
+    with httpx.Client(headers=headers) as http:
+        llm = AnyFast(api_key=emulator.api_key, api_base=emulator.base_url, http_client=http)
+        prompt = PromptTemplate("Extract the warranty terms: {text}")
+        result = llm.structured_predict(Warranty, prompt, text="Frame warranty: 10 years. Motor warranty: 3 years.")
+    assert isinstance(result, Warranty)
+    assert emulator.requests[0]["tool_choice"] == "required"
+
+
 def test_rate_limit_retried_quota_not(emulator: Emulator) -> None:
     headers = emulator.fault_header("rate_limit", times=1, retry_after=0.01)
     with httpx.Client(headers=headers) as http:

@@ -106,9 +106,39 @@ def test_json_mode_validates_the_answer(
         llm.structured_predict(Warranty, prompt, text=TEXT)
 
 
-def test_function_mode_without_a_tool_call_is_a_clear_error(
+def test_function_mode_without_an_answer_is_a_clear_error(
     llm: AnyFast, server: Any, glm: SimpleNamespace, prompt: PromptTemplate
 ) -> None:
     server.json(glm.completion(content="Ten and three."))
-    with pytest.raises(ValueError, match="Expected at least one tool call"):
+    with pytest.raises(ValueError, match=r"Expected a Warranty as a tool call or a JSON object.*'Ten and three\.'"):
         llm.structured_predict(Warranty, prompt, text=TEXT)
+
+
+@pytest.mark.parametrize("text", [json.dumps(TERMS), "```json\n" + json.dumps(TERMS) + "\n```"])
+async def test_a_forced_tool_call_answered_in_text_still_counts(
+    llm: AnyFast, server: Any, glm: SimpleNamespace, prompt: PromptTemplate, text: str
+) -> None:
+    # The API may honour only tool_choice "auto": the model then writes the arguments as text.
+    server.json(glm.completion(content=text))
+    server.json(glm.completion(content=text))
+    assert llm.structured_predict(Warranty, prompt, text=TEXT) == Warranty(**TERMS)
+    assert await llm.astructured_predict(Warranty, prompt, text=TEXT) == Warranty(**TERMS)
+
+
+def test_function_mode_validates_the_arguments(
+    llm: AnyFast, server: Any, glm: SimpleNamespace, prompt: PromptTemplate
+) -> None:
+    server.json(glm.completion(tool_calls=[("call_1", "Warranty", {"frame_years": "ten"})]))
+    with pytest.raises(ValidationError, match="frame_years"):
+        llm.structured_predict(Warranty, prompt, text=TEXT)
+
+
+def test_structured_predict_uses_the_system_prompt_and_keeps_llm_kwargs(
+    make_llm: Any, server: Any, glm: SimpleNamespace, prompt: PromptTemplate
+) -> None:
+    llm = make_llm(system_prompt="Extract exactly.")
+    server.json(glm.completion(tool_calls=[("call_1", "Warranty", TERMS)]))
+    llm.structured_predict(Warranty, prompt, llm_kwargs={"temperature": 0.0, "tool_choice": "auto"}, text=TEXT)
+    request = server.requests[0]
+    assert request["messages"][0] == {"role": "system", "content": "Extract exactly."}
+    assert (request["temperature"], request["tool_choice"]) == (0.0, "required")
