@@ -82,7 +82,7 @@ def ai_message_to_wire(message: AIMessage) -> dict[str, Any]:
     """An assistant turn: text, ``reasoning_content`` and ``tool_calls``.
 
     The reasoning comes from ``additional_kwargs["reasoning_content"]`` or, for ``output_version="v1"``
-    messages, from their ``reasoning`` blocks. Sending it back is what GLM's interleaved and preserved
+    messages, from their ``reasoning`` blocks (Anthropic-style ``thinking`` blocks too). Sending it back is what GLM's interleaved and preserved
     thinking need across tool-calling turns.
     """
     content = message.content
@@ -99,6 +99,8 @@ def ai_message_to_wire(message: AIMessage) -> dict[str, Any]:
                 texts.append(block.get("text") or "")
             elif block.get("type") == "reasoning" and isinstance(block.get("reasoning"), str):
                 thoughts.append(block["reasoning"])
+            elif block.get("type") == "thinking" and isinstance(block.get("thinking"), str):
+                thoughts.append(block["thinking"])  # Anthropic-style history
         text = "".join(texts)
         if not isinstance(reasoning, str) and thoughts:
             reasoning = "".join(thoughts)

@@ -101,6 +101,15 @@ def test_anthropic_style_tool_use_history() -> None:
     assert wire[1] == {"role": "tool", "tool_call_id": "foo", "content": "That's a great pick!"}
 
 
+def test_anthropic_thinking_blocks_go_back_as_reasoning() -> None:
+    message = AIMessage(
+        [{"type": "thinking", "thinking": "A greeting.", "signature": "sig"}, {"type": "text", "text": "Hello!"}]
+    )
+    assert messages_to_wire([message]) == [
+        {"role": "assistant", "content": "Hello!", "reasoning_content": "A greeting."}
+    ]
+
+
 def test_invalid_tool_call_goes_back_verbatim() -> None:
     message = AIMessage("", invalid_tool_calls=[{"name": "f", "args": "{oops", "id": "c9", "error": "bad"}])
     assert messages_to_wire([message])[0]["tool_calls"] == [

@@ -62,6 +62,10 @@ class _ChatAnyFastSuite(ChatModelIntegrationTests):
         return True
 
     @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
     def supports_model_override(self) -> bool:
         return True
 
