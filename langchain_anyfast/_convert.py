@@ -82,8 +82,8 @@ def ai_message_to_wire(message: AIMessage) -> dict[str, Any]:
     """An assistant turn: text, ``reasoning_content`` and ``tool_calls``.
 
     The reasoning comes from ``additional_kwargs["reasoning_content"]`` or, for ``output_version="v1"``
-    messages, from their ``reasoning`` blocks (Anthropic-style ``thinking`` blocks too). Sending it back is what GLM's interleaved and preserved
-    thinking need across tool-calling turns.
+    messages, from their ``reasoning`` blocks (Anthropic-style ``thinking`` blocks too). Sending it back
+    is what GLM's interleaved and preserved thinking need across tool-calling turns.
     """
     content = message.content
     reasoning = message.additional_kwargs.get("reasoning_content")
