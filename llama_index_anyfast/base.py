@@ -40,7 +40,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
-from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatCompletion, ChatRequest
+from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatRequest
 from anyfast_core.client import as_timeout
 from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
@@ -421,7 +421,6 @@ class AnyFast(FunctionCallingLLM):
     # object when that text is the JSON. JSON mode (pydantic_program_mode="llm"): the schema in the
     # prompt as plain JSON (LlamaIndex's text program would send it with template-escaped braces),
     # response_format json_object. Either way the answer is validated against the class.
-    # Streaming in function mode is LlamaIndex's own FunctionCallingProgram.
 
     def _json_mode(self) -> bool:
         return self.pydantic_program_mode == PydanticProgramMode.LLM
@@ -478,10 +477,9 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
-        if not self._json_mode():
-            return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
         call = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
-        return _partial_objects(self.stream_chat(**call), output_cls)
+        pieces = self.stream_chat(**call) if self._json_mode() else self.stream_chat_with_tools(**call)
+        return _partial_objects(pieces, output_cls, self)
 
     async def _structured_astream_call(
         self,
@@ -490,33 +488,34 @@ class AnyFast(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None = None,
         **prompt_args: Any,
     ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
-        if not self._json_mode():
-            return await super()._structured_astream_call(output_cls, prompt, llm_kwargs, **prompt_args)  # type: ignore[arg-type]
         call = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
-        return _apartial_objects(await self.astream_chat(**call), output_cls)
+        pieces = await (self.astream_chat(**call) if self._json_mode() else self.astream_chat_with_tools(**call))
+        return _apartial_objects(pieces, output_cls, self)
 
 
-# Partial objects while a JSON answer streams in: parsed by LlamaIndex's own incremental parser, and
-# only when the answer text grew (reasoning pieces change nothing), plus once at the end.
+# Partial objects while a structured answer streams in, parsed by LlamaIndex's own incremental parser
+# (tool-call arguments, else the JSON text); pieces that only add reasoning change nothing and are skipped.
 
 
-def _partial_objects(pieces: ChatResponseGen, output_cls: type[Model]) -> Generator[Any, None, None]:
+def _partial_objects(pieces: ChatResponseGen, output_cls: type[Model], llm: AnyFast) -> Generator[Any, None, None]:
     from llama_index.core.program.utils import process_streaming_objects
 
     current = None
     for piece in pieces:
-        if piece.delta or isinstance(piece.raw, ChatCompletion):
-            objects = process_streaming_objects(piece, output_cls, cur_objects=current, flexible_mode=True)
+        if piece.delta or not piece.additional_kwargs.get("thinking_delta"):
+            objects = process_streaming_objects(piece, output_cls, cur_objects=current, flexible_mode=True, llm=llm)
             current = objects if isinstance(objects, list) else [objects]
             yield objects
 
 
-async def _apartial_objects(pieces: ChatResponseAsyncGen, output_cls: type[Model]) -> AsyncGenerator[Any, None]:
+async def _apartial_objects(
+    pieces: ChatResponseAsyncGen, output_cls: type[Model], llm: AnyFast
+) -> AsyncGenerator[Any, None]:
     from llama_index.core.program.utils import process_streaming_objects
 
     current = None
     async for piece in pieces:
-        if piece.delta or isinstance(piece.raw, ChatCompletion):
-            objects = process_streaming_objects(piece, output_cls, cur_objects=current, flexible_mode=True)
+        if piece.delta or not piece.additional_kwargs.get("thinking_delta"):
+            objects = process_streaming_objects(piece, output_cls, cur_objects=current, flexible_mode=True, llm=llm)
             current = objects if isinstance(objects, list) else [objects]
             yield objects
