@@ -135,5 +135,7 @@ def to_langchain_error(error: core.AnyFastError) -> core.AnyFastError:
                 partial=error.partial,
             )
             twin.is_retryable = error.is_retryable  # e.g. a read timeout the core chose not to retry
+            if isinstance(error, core.APIStatusError) and isinstance(twin, core.APIStatusError):
+                twin.retry_after = error.retry_after  # how long the server asked callers to wait
             return twin
     return error
