@@ -51,16 +51,27 @@ def raises(mode: Mode, core_type: type[Exception], langchain_type: type[Exceptio
 # --------------------------------------------------------------------------- rate limits and quotas
 
 
-def test_rate_limit_twice_then_success_after_retry_after(emulator: Emulator, mode: Mode) -> None:
+@pytest.mark.parametrize("wait", [{"retry_after": 0.1}, {"retry_after_ms": 100}], ids=["Retry-After", "retry-after-ms"])
+def test_rate_limit_twice_then_success_after_retry_after(emulator: Emulator, mode: Mode, wait: dict[str, Any]) -> None:
     tag = uid()
-    model = model_for(emulator, mode, "rate_limit", fault_params={"times": 2, "retry_after": 0.1, "id": tag})
+    model = model_for(emulator, mode, "rate_limit", fault_params={"times": 2, "id": tag, **wait})
     start = time.perf_counter()
     reply = ask(model, mode, f"Say '{tag}'")
     elapsed = time.perf_counter() - start
     assert reply.text == tag
     assert reply.finish_reason == "stop"
     assert len(emulator.requests) == 3
-    assert elapsed >= 0.2  # Retry-After: 0.1, honoured twice
+    assert elapsed >= 0.2  # a wait of 0.1 s, honoured twice
+
+
+def test_rate_limit_asking_for_a_long_wait_raises_at_once(emulator: Emulator, mode: Mode) -> None:
+    """A Retry-After beyond the client's cap is not slept through: the caller hears at once."""
+    model = model_for(emulator, mode, "rate_limit", fault_params={"retry_after": 3600, "id": uid()})
+    start = time.perf_counter()
+    error = raises(mode, core.RateLimitError, ModelRateLimitError, lambda: ask(model, mode, "Hi"))
+    assert time.perf_counter() - start < 1.0
+    assert error.retry_after == 3600
+    assert len(emulator.requests) == 1
 
 
 def test_rate_limit_beyond_max_retries_raises_rate_limit_error(emulator: Emulator, mode: Mode) -> None:
@@ -211,6 +222,10 @@ def test_bad_requests_are_not_retried_and_carry_the_server_message(
     model = model_for(emulator, mode, fault, fault_params={"id": uid()}, max_retries=3, **extra)
     error = raises(mode, core_type, lc_type, lambda: ask(model, mode, "Hi"))
     assert isinstance(error, core.BadRequestError)
+    others = {core.ContextWindowExceededError, core.ContentFilterError} - {core_type}
+    assert not isinstance(error, tuple(others))  # 1210 and 1301 are told apart
+    if mode.adapter == "langchain" and core_type is not core.ContextWindowExceededError:
+        assert not isinstance(error, ContextOverflowError)
     assert (error.status_code, error.code) == (400, code)
     assert server_says in str(error)
     assert len(emulator.requests) == 1
@@ -290,6 +305,22 @@ def test_error_object_under_200_is_a_typed_error(emulator: Emulator, mode: Mode)
     error = raises(mode, core.AnyFastError, Exception, lambda: ask(model, mode, STORY))
     assert "The upstream model failed" in str(error)
     assert not isinstance(error, TypeError)
+
+
+@pytest.mark.parametrize(
+    "quirk",
+    ["keepalive;every=2", "crlf", "no_space", "fragment;size=5", "dialect;name=openai", "glm_newlines"],
+)
+def test_legal_stream_quirks_give_the_same_answer(emulator: Emulator, mode: Mode, quirk: str) -> None:
+    """Comment pings, CRLF line ends, ``data:`` without a space, bytes split anywhere, the OpenAI
+    usage chunk, GLM's leading newlines: all legal, all read like the plain stream."""
+    tag = uid()
+    name, *params = quirk.split(";")
+    fault_params = dict(p.split("=") for p in params)
+    model = model_for(emulator, mode, name, fault_params={**fault_params, "id": tag})
+    reply = ask(model, mode, f"Say '{tag}'")
+    assert reply.text.strip() == tag
+    assert reply.finish_reason == "stop"
 
 
 # --------------------------------------------------------------------------- finish reasons

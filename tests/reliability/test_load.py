@@ -206,6 +206,32 @@ async def test_soak_500_requests_50_tasks_20_percent_faults(
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
+def test_one_model_shared_by_threads_each_running_its_own_event_loop(emulator: Emulator, adapter: Adapter) -> None:
+    """Async calls from eight threads at once, each with ``asyncio.run``: one pool per loop, nothing mixed."""
+    model = make_model(adapter, base_url=emulator.base_url, api_key=emulator.api_key)
+    threads = 8
+    start = threading.Barrier(threads)
+
+    def work(n: int) -> list[tuple[str, str]]:
+        async def calls() -> list[tuple[str, str]]:
+            tags = [f"loop-{n}-call-{i}" for i in range(4)]
+            replies = await asyncio.gather(
+                *(ask_async(model, adapter, i % 2 == 1, f"Say '{t}'") for i, t in enumerate(tags))
+            )
+            assert busy_connections(await async_pool(model)) == []
+            return [(t, r.text) for t, r in zip(tags, replies, strict=True)]
+
+        start.wait()
+        return asyncio.run(calls())
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = [pair for batch in pool.map(work, range(threads)) for pair in batch]
+    assert len(results) == threads * 4
+    assert all(tag == text for tag, text in results)
+    assert len(emulator.requests) == threads * 4  # nothing re-sent on any loop
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
 def test_one_model_shared_by_16_threads(emulator: Emulator, adapter: Adapter, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[object] = []
     init = AnyFastClient.__init__
