@@ -61,6 +61,17 @@ def chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
     return body
 
 
+def wire_tool_call(call_id: str | None, name: str, arguments: str | dict[str, Any]) -> dict[str, Any]:
+    """An assistant's tool call as it goes back on the wire. Text arguments stay verbatim (they are
+    what the model wrote); a dict becomes JSON text, non-ASCII kept as is.
+
+    >>> wire_tool_call("call_1", "weather", {"city": "Zürich"})
+    {'id': 'call_1', 'type': 'function', 'function': {'name': 'weather', 'arguments': '{"city": "Zürich"}'}}
+    """
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    return {"id": call_id or "", "type": "function", "function": {"name": name, "arguments": text}}
+
+
 def encode_json(body: Any) -> bytes:
     """Compact JSON bytes, keys in insertion order (so bodies are stable for cassettes)."""
     try:
