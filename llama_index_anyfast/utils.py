@@ -34,6 +34,7 @@ from llama_index.core.output_parsers.utils import extract_json_str
 from llama_index.core.types import Model
 
 from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
+from anyfast_core.wire import wire_tool_call
 
 _WIRE_ROLES: dict[str, str] = {
     MessageRole.SYSTEM.value: "system",
@@ -78,7 +79,7 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
             if block.content:
                 reasoning.append(block.content)
         elif isinstance(block, ToolCallBlock):
-            tool_calls.append(_wire_tool_call(block))
+            tool_calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
         elif not isinstance(block, CachePoint):  # a caching hint this API has no use for
             raise ValueError(f"messages[{index}] holds a {type(block).__name__}; AnyFast's chat API takes text only")
     wire: dict[str, Any] = {"role": role, "content": "\n".join(texts) if texts else None}
@@ -98,29 +99,11 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     return wire
 
 
-def _wire_tool_call(block: ToolCallBlock) -> dict[str, Any]:
-    arguments = block.tool_kwargs
-    if not isinstance(arguments, str):
-        arguments = json.dumps(arguments, ensure_ascii=False)
-    return {
-        "id": block.tool_call_id or "",
-        "type": "function",
-        "function": {"name": block.tool_name, "arguments": arguments},
-    }
-
-
 def _legacy_tool_call(call: Any) -> dict[str, Any]:
     # Messages built by other integrations keep OpenAI-style tool calls (dicts or SDK objects).
     data = call if isinstance(call, dict) else call.model_dump()
     function = data.get("function") or {}
-    arguments = function.get("arguments") or ""
-    if not isinstance(arguments, str):
-        arguments = json.dumps(arguments, ensure_ascii=False)
-    return {
-        "id": data.get("id") or "",
-        "type": "function",
-        "function": {"name": function.get("name") or "", "arguments": arguments},
-    }
+    return wire_tool_call(data.get("id"), function.get("name") or "", function.get("arguments") or "")
 
 
 def thinking_param(thinking: bool | dict[str, Any] | None) -> dict[str, Any] | None:
