@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -189,3 +190,27 @@ def test_stream_iterator_holding_a_reference_is_closed_by_close(emulator: Emulat
         next(stream)
         assert len(busy_connections(sync_pool(model))) == 1
     assert busy_connections(sync_pool(model)) == []
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_streams_abandoned_from_many_threads_neither_leak_nor_deadlock(emulator: Emulator, adapter: Adapter) -> None:
+    """Eight threads leave streams early while others finish theirs, on one model and one pool:
+    every connection comes back and nothing waits on the pool's lock forever."""
+    model = make_model(adapter, base_url=emulator.base_url, api_key=emulator.api_key)
+    mode = Mode(adapter, sync=True, stream=True)
+
+    def work(n: int) -> int:
+        for i in range(6):
+            if (n + i) % 2:
+                first_pieces(adapter, model, 2)
+            else:
+                tag = f"t{n}-{i}"
+                assert ask(model, mode, f"Say '{tag}'").text == tag
+        return n
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(work, n) for n in range(8)]
+        assert sorted(f.result(timeout=30) for f in futures) == list(range(8))
+    assert busy_connections(sync_pool(model)) == []
+    assert waiting_requests(sync_pool(model)) == 0
+    assert len(emulator.requests) == 48

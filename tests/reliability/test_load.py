@@ -56,6 +56,7 @@ FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("http_503", {"times": 2, "retry_after": 0.02}),
     ("http_504", {"times": 1, "retry_after": 0.01}),
     ("rate_limit", {"times": 3, "retry_after": 0.01}),  # beyond max_retries=2: the documented error
+    ("reset", {"times": 1}),  # a TCP reset before the answer: retried after the core's own backoff
 ]
 
 
