@@ -70,8 +70,13 @@ class _Text:
 
     def __str__(self) -> str:
         if self._parts:
-            self._joined += "".join(self._parts)
+            # Concatenate in a local with the attribute's reference dropped: when the caller has
+            # let go of the previous string, CPython grows it in place instead of copying it, so
+            # reading the cumulative text after every chunk stays linear over a long stream.
+            joined, self._joined = self._joined, ""
+            joined += "".join(self._parts)
             self._parts = []
+            self._joined = joined
         return self._joined
 
     def __bool__(self) -> bool:
