@@ -54,8 +54,7 @@ class BikeSpec(BaseModel):
 
 
 SPEC_TEXT = (
-    "Meet the Kestrel K2, our all-rounder: a 630 Wh battery, a mid-drive motor with 85 Nm of torque "
-    "and a weight of just 25.5 kg."
+    "Spec sheet of the Kestrel K2 all-rounder. Battery: 630 Wh. Motor: mid-drive, torque 85 Nm. Weight: 25.5 kg."
 )
 
 

@@ -28,7 +28,7 @@ class BikeSpec(BaseModel):
     weight_kg: float = Field(description="Weight in kilograms")
 
 
-TEXT = "Meet the Kestrel K2: a 630 Wh battery, a mid-drive motor with 85 Nm of torque, and it weighs 25.5 kg."
+TEXT = "Spec sheet of the Kestrel K2 all-rounder. Battery: 630 Wh. Motor: mid-drive, torque 85 Nm. Weight: 25.5 kg."
 
 
 def main() -> None:

@@ -75,8 +75,9 @@ def test_part_3_answers_with_sources_from_the_bundled_docs(demo_run: Any) -> Non
 
 def test_part_4_fills_the_pydantic_model_in_both_frameworks(demo_run: Any) -> None:
     part = _part(demo_run.stdout, 4)
+    spec = "BikeSpec(model='Kestrel K2', battery_wh=630, torque_nm=85, weight_kg=25.5)"  # the figures in the text
     for framework in ("LangChain", "LlamaIndex"):
-        assert re.search(rf"{framework}\s+BikeSpec\(model=", part), demo_run
+        assert re.search(rf"{framework}\s+{re.escape(spec)}", part), demo_run
 
 
 def test_summary_reports_requests_tokens_and_time(demo_run: Any) -> None:

@@ -26,9 +26,9 @@ EXPECTED: dict[str, list[str]] = {
         r"answer: \S",
     ],
     "langchain_structured_output.py": [
-        r"function_calling\s+BikeSpec\(model='[^']+', battery_wh=\d+",
-        r"json_mode\s+BikeSpec\(model='[^']+', battery_wh=\d+",
-        r"json_schema\s+BikeSpec\(model='[^']+', battery_wh=\d+",
+        r"function_calling\s+BikeSpec\(model='Kestrel K2', battery_wh=630, torque_nm=85, weight_kg=25\.5\)",
+        r"json_mode\s+BikeSpec\(model='Kestrel K2', battery_wh=630, torque_nm=85, weight_kg=25\.5\)",
+        r"json_schema\s+BikeSpec\(model='Kestrel K2', battery_wh=630, torque_nm=85, weight_kg=25\.5\)",
         r"parsing_error: None",
         r"usage:\s+\{'input_tokens': [1-9]",
     ],
@@ -58,10 +58,10 @@ EXPECTED: dict[str, list[str]] = {
         r"thinking streamed: [1-9]\d* characters",
     ],
     "llamaindex_structured_predict.py": [
-        r"structured_predict:\s+Warranty\(frame_years=\d+, motor_years=\d+, other_years=\d+\)",
-        r"astructured_predict:\s+Warranty\(frame_years=\d+",
-        r"JSON mode:\s+Warranty\(frame_years=\d+",
-        r"as_structured_llm:\s+Warranty\(frame_years=\d+",
+        r"structured_predict:\s+Warranty\(frame_years=10, motor_years=3, other_years=2\)",
+        r"astructured_predict:\s+Warranty\(frame_years=10, motor_years=3, other_years=2\)",
+        r"JSON mode:\s+Warranty\(frame_years=10, motor_years=3, other_years=2\)",
+        r"as_structured_llm:\s+Warranty\(frame_years=10, motor_years=3, other_years=2\)",
     ],
 }
 
