@@ -38,10 +38,7 @@ from anyfast_core.emulator.react import react_answer
 from anyfast_core.emulator.schema_values import (
     Prompt,
     place_parameter,
-    resolve,
-    schema_type,
     string_value,
-    value_for,
     values_for,
 )
 from anyfast_core.emulator.selection import USE_TOOL, tool_score
@@ -348,11 +345,8 @@ __all__ = [
     "function_tools",
     "plan_calls",
     "prompt_tokens",
-    "resolve",
-    "schema_type",
-    "text_answer",
+    "response_id",
     "think",
     "thinking_enabled",
-    "tool_score",
-    "value_for",
+    "wants_json",
 ]
