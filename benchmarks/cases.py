@@ -54,7 +54,7 @@ def make_model(name: str, base_url: str) -> Any:
     if name == "ChatAnyFast":
         from langchain_anyfast import ChatAnyFast
 
-        return ChatAnyFast(model=canned.MODEL, api_key=SecretStr(API_KEY), base_url=base_url)
+        return ChatAnyFast(model=canned.MODEL, api_key=SecretStr(API_KEY), base_url=base_url)  # type: ignore[call-arg]
     if name == "OpenAILike":
         from llama_index.llms.openai_like import OpenAILike
 
@@ -123,7 +123,7 @@ def floor_case(framework: str, row: str) -> Prepare:
         lc_model = floors.FloorChatModel()
 
         def prepare_lc() -> Run:
-            lc_model.set_chunks([floors.langchain_chunk(json.loads(p)) for p in payloads])
+            lc_model.set_chunks([json.loads(p) for p in payloads])
             return lambda: [None for _ in lc_model.stream("Hi")]
 
         return prepare_lc

@@ -1,21 +1,27 @@
-"""Do-nothing models: what each framework's own machinery costs when the chunks cost nothing.
+"""Do-nothing models: what each framework's own machinery costs when the chunks cost nothing else.
 
-``FloorChatModel`` is a LangChain ``BaseChatModel`` whose ``_stream`` yields prebuilt
-``ChatGenerationChunk``\\ s (built from the parsed chunks before the clock starts), so a timed
-``stream()`` measures langchain-core's stream loop alone: callbacks, metadata, the list it keeps for
-the final merge, and the merge.
+Both build each framework object per chunk from an already-parsed chunk, the cheapest way pydantic
+allows (:func:`bare`: no validation, no default lookups), because no adapter can yield an object it
+has not built, and because what the framework then does with the objects is its own cost: LangChain's
+stream loop keeps every chunk for the final merge, so a long stream pays for garbage collection over
+a growing heap. (Prebuilt chunks would hide that: measured so, langchain-core's loop alone is a flat
+~5 us/chunk.)
+
+``FloorChatModel`` is a LangChain ``BaseChatModel`` whose ``_stream`` yields a
+``ChatGenerationChunk`` per chunk (content, reasoning in ``additional_kwargs``, tool-call chunks,
+usage on the last one), so a timed ``stream()`` measures langchain-core's loop: callbacks, metadata,
+the list it keeps, and the merge.
 
 ``FloorLLM`` is a LlamaIndex ``CustomLLM`` whose ``stream_chat`` (under the framework's own
-``llm_chat_callback``) yields the cheapest ``ChatResponse``\\ s LlamaIndex's contract allows: a
-message holding the cumulative reasoning and text (a ``ThinkingBlock`` and a ``TextBlock``), the
-delta, the raw chunk. They cannot be prebuilt: cumulative messages of a 20k-chunk stream would need
-gigabytes, so the floor builds each from an already-parsed chunk, as any adapter must.
+``llm_chat_callback``, which dispatches an instrumentation event per chunk) yields the
+``ChatResponse``\\ s LlamaIndex's contract asks for: a message holding the cumulative reasoning and
+text (a ``ThinkingBlock`` and a ``TextBlock``), the delta, the raw chunk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -36,14 +42,32 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.custom import CustomLLM
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+_new = object.__new__
+_set = object.__setattr__
+_MISSING = object()
+
+
+def bare(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """``cls(**fields)`` without validation or default lookups; ``fields`` must name every field."""
+    obj = _new(cls)
+    _set(obj, "__dict__", fields)
+    _set(obj, "__pydantic_fields_set__", set(fields))
+    _set(obj, "__pydantic_extra__", {} if cls.model_config.get("extra") == "allow" else None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 def langchain_chunk(chunk: dict[str, Any]) -> ChatGenerationChunk:
     """One parsed wire chunk as the LangChain chunk a lean adapter would yield."""
-    choices = chunk.get("choices") or [{}]
-    delta = choices[0].get("delta") or {}
-    kwargs = {"reasoning_content": delta["reasoning_content"]} if delta.get("reasoning_content") else {}
+    choice = (chunk.get("choices") or [{}])[0]
+    delta = choice.get("delta") or {}
+    reasoning = delta.get("reasoning_content")
+    content = delta.get("content") or ""
     calls = [
         tool_call_chunk(
             name=(c.get("function") or {}).get("name"),
@@ -54,32 +78,50 @@ def langchain_chunk(chunk: dict[str, Any]) -> ChatGenerationChunk:
         for c in delta.get("tool_calls") or []
     ]
     usage = chunk.get("usage")
-    message = AIMessageChunk(
-        content=delta.get("content") or "",
-        additional_kwargs=kwargs,
-        tool_call_chunks=calls,
-        usage_metadata=cast(
-            "UsageMetadata | None",
-            {
-                "input_tokens": usage["prompt_tokens"],
-                "output_tokens": usage["completion_tokens"],
-                "total_tokens": usage["total_tokens"],
-            }
-            if usage
-            else None,
-        ),
+    message = bare(
+        AIMessageChunk,
+        {
+            "content": content,
+            "additional_kwargs": {"reasoning_content": reasoning} if reasoning else {},
+            "response_metadata": {},
+            "type": "AIMessageChunk",
+            "name": None,
+            "id": None,
+            "tool_calls": [],
+            "invalid_tool_calls": [],
+            "usage_metadata": cast(
+                "UsageMetadata | None",
+                {
+                    "input_tokens": usage["prompt_tokens"],
+                    "output_tokens": usage["completion_tokens"],
+                    "total_tokens": usage["total_tokens"],
+                }
+                if usage
+                else None,
+            ),
+            "tool_call_chunks": calls,
+            "chunk_position": None,
+        },
     )
-    finish = choices[0].get("finish_reason")
-    return ChatGenerationChunk(message=message, generation_info={"finish_reason": finish} if finish else None)
+    finish = choice.get("finish_reason")
+    return bare(
+        ChatGenerationChunk,
+        {
+            "text": content,
+            "generation_info": {"finish_reason": finish} if finish else None,
+            "type": "ChatGenerationChunk",
+            "message": message,
+        },
+    )
 
 
 class FloorChatModel(BaseChatModel):
-    """Yields the chunks given to :meth:`set_chunks` (before each timed call); see the module docstring."""
+    """Yields one chunk per parsed chunk given to :meth:`set_chunks`; see the module docstring."""
 
-    _prebuilt: list[ChatGenerationChunk] = PrivateAttr(default_factory=list)
+    _chunks: list[dict[str, Any]] = PrivateAttr(default_factory=list)
 
-    def set_chunks(self, chunks: list[ChatGenerationChunk]) -> None:
-        self._prebuilt = chunks
+    def set_chunks(self, chunks: list[dict[str, Any]]) -> None:
+        self._chunks = chunks
 
     @property
     def _llm_type(self) -> str:
@@ -101,7 +143,8 @@ class FloorChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        yield from self._prebuilt
+        for chunk in self._chunks:
+            yield langchain_chunk(chunk)
 
 
 class FloorLLM(CustomLLM):
@@ -133,12 +176,38 @@ class FloorLLM(CustomLLM):
             for chunk in chunks:
                 delta = chunk["choices"][0]["delta"]
                 piece = delta.get("content") or ""
+                thought = delta.get("reasoning_content") or ""
                 content += piece
-                reasoning += delta.get("reasoning_content") or ""
-                blocks: list[Any] = [ThinkingBlock(content=reasoning)] if reasoning else []
-                blocks.append(TextBlock(text=content))
-                yield ChatResponse(
-                    message=ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks), delta=piece, raw=chunk
+                reasoning += thought
+                blocks: list[Any] = []
+                if reasoning:
+                    fields = {"block_type": "thinking", "content": reasoning, "num_tokens": None}
+                    blocks.append(bare(ThinkingBlock, {**fields, "additional_information": {}}))
+                blocks.append(bare(TextBlock, {"block_type": "text", "text": content}))
+                message = bare(ChatMessage, {"role": MessageRole.ASSISTANT, "additional_kwargs": {}, "blocks": blocks})
+                yield bare(
+                    ChatResponse,
+                    {
+                        "message": message,
+                        "raw": chunk,
+                        "delta": piece,
+                        "logprobs": None,
+                        "additional_kwargs": {"thinking_delta": thought} if thought else {},
+                    },
                 )
 
         return gen()
+
+
+def _check_fields() -> None:
+    """:func:`bare` needs every field named: fail loudly if a framework release adds one."""
+    generation = langchain_chunk({"choices": [{"delta": {"content": "x"}}]})
+    thinking = bare(
+        ThinkingBlock, {"block_type": "thinking", "content": "", "num_tokens": None, "additional_information": {}}
+    )
+    objects: list[BaseModel] = [generation, generation.message, thinking]
+    for obj in objects:
+        assert set(vars(obj)) == set(type(obj).model_fields), type(obj)
+
+
+_check_fields()

@@ -130,7 +130,11 @@ def end_to_end(url: str) -> list[tuple[str, float]]:
                     json.loads(event.data)
 
     raw = cases.raw_case("s20k", url)()
-    runs = {"raw httpx + split + json.loads": raw, "httpx-sse + json.loads": with_httpx_sse, "AnyFastClient.stream": core}
+    runs = {
+        "raw httpx + split + json.loads": raw,
+        "httpx-sse + json.loads": with_httpx_sse,
+        "AnyFastClient.stream": core,
+    }
     samples: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(ROUNDS):  # interleaved
         for name, fn in runs.items():
