@@ -159,3 +159,20 @@ def test_on_a_terminal_the_demo_is_rich_and_reasoning_is_dimmed(offline_env: dic
     assert "OFFLINE: built-in emulator" in out
     assert "\x1b[2;3m" in out  # reasoning streams dim and italic
     assert re.search(r"│ requests made\s+│\s+\d+ │", re.sub(r"\x1b\[[0-9;]*m", "", out))  # the summary table
+
+
+def test_flags_reach_every_request_and_the_summary_counts_them_all(
+    run: Callable[..., Any], emulator: Any, offline_env: dict[str, str]
+) -> None:
+    env = {**offline_env, "ANYFAST_BASE_URL": emulator.base_url, "ANYFAST_API_KEY": emulator.api_key}
+    result = run(DEMO, "--model", "glm-5.2", "--effort", "low", env=env)
+    assert result.returncode == 0, result
+    assert "LOCAL: a server on this machine" in result.stdout
+    assert "model glm-5.2, reasoning effort low" in result.stdout
+    bodies = emulator.requests
+    assert bodies, "the demo sent nothing to the emulator it was pointed at"
+    assert {body["model"] for body in bodies} == {"glm-5.2"}
+    assert {body.get("reasoning_effort") for body in bodies} == {"low"}
+    counted = re.search(r"requests made\s+(\d+)", result.stdout)
+    assert counted, result
+    assert int(counted.group(1)) == len(bodies)  # the meter sees every request the server saw
