@@ -315,15 +315,19 @@ def validate(body: dict[str, Any], *, strict: bool = False, require_reasoning: b
     except TypeError as exc:  # e.g. a non-string key
         return f"Invalid request: {exc}"
     if require_reasoning and thinking_enabled(body):
+        thinking = body.get("thinking")
+        preserved = isinstance(thinking, dict) and thinking.get("clear_thinking") is False
         for i, message in enumerate(body["messages"]):
-            if (
-                message.get("role") == "assistant"
-                and message.get("tool_calls")
-                and not message.get("reasoning_content")
-            ):
+            if message.get("role") != "assistant" or message.get("reasoning_content"):
+                continue
+            if message.get("tool_calls"):
                 return (
                     f"messages[{i}]: an assistant message with tool_calls must carry its reasoning_content "
                     "when thinking is enabled"
+                )
+            if preserved:
+                return (
+                    f"messages[{i}]: preserved thinking (clear_thinking: false) needs every earlier reasoning_content"
                 )
     return None
 

@@ -49,7 +49,8 @@ FAULTS: Mapping[str, str] = MappingProxyType(
         "context_overflow": "400 code 1210, the prompt exceeds the context window",
         "sensitive_input": "400 code 1301, content safety blocked the input",
         "strict": "400 for any request field the API does not document",
-        "require_reasoning": "400 when thinking is on and an assistant turn with tool_calls lacks reasoning_content",
+        "require_reasoning": "400 when thinking is on and an assistant turn with tool_calls (with clear_thinking "
+        "false: any assistant turn) lacks reasoning_content",
         "error_body_200": "HTTP 200 whose body is an error object (streams: an error event first)",
         # --- a broken stream (on a non-streaming request: a body cut short)
         "stream_cut": "end the stream after `after` events (default: half) without [DONE]; `mode` clean "

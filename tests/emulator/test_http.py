@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import subprocess
 from typing import Any
 
 import httpx
@@ -233,3 +235,33 @@ def test_received_requests_are_bounded() -> None:
 
     with Emulator() as emu:
         assert emu.app.received.maxlen == MAX_RECEIVED
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl binary")
+def test_real_curl_streams_and_gets_401(emulator: Emulator) -> None:
+    body = json.dumps({"model": "glm-5.2", "messages": [{"role": "user", "content": "Hello"}], "stream": True})
+    url = emulator.base_url + "/chat/completions"
+    common = ["curl", "-sS", "--no-buffer", "-H", "Content-Type: application/json", "-d", body, url]
+    streamed = subprocess.run(
+        [*common, "-H", f"Authorization: Bearer {emulator.api_key}"], capture_output=True, text=True, timeout=30
+    )
+    assert streamed.stdout.startswith("data: {")
+    assert streamed.stdout.endswith("data: [DONE]\n\n")
+    refused = subprocess.run([*common, "-w", "%{http_code}"], capture_output=True, text=True, timeout=30)
+    assert refused.stdout == '{"error":{"message":"No token provided"}}401'
+
+
+def test_require_reasoning_checks_preserved_thinking(curl: Any, make_body: Any) -> None:
+    history = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Again"},
+    ]
+    fault = {"X-AnyFast-Fault": "require_reasoning"}
+    assert curl.post({**make_body(), "messages": history}, headers=fault).status == 200
+    preserved = {**make_body(), "messages": history, "thinking": {"type": "enabled", "clear_thinking": False}}
+    refused = curl.post(preserved, headers=fault)
+    assert refused.status == 400
+    assert "messages[1]" in refused.json["error"]["message"]
+    history[1]["reasoning_content"] = "The user greets me."
+    assert curl.post(preserved, headers=fault).status == 200
