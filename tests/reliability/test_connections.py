@@ -146,6 +146,22 @@ async def test_cancelled_task_releases_the_connection(emulator: Emulator, adapte
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
+async def test_cancelled_during_a_retry_wait_holds_no_connection(emulator: Emulator, adapter: Adapter) -> None:
+    key = Emulator.fault_key("rate_limit", retry_after=5, id=uid())
+    model = make_model(adapter, base_url=emulator.base_url, api_key=key)
+    task = asyncio.create_task(ask_async(model, adapter, False, "Hi"))
+    await asyncio.sleep(0.3)  # the 429 has come; the client is waiting out Retry-After
+    assert len(emulator.requests) == 1
+    http = await async_pool(model)
+    assert busy_connections(http) == []  # the 429's connection went back before the wait
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert busy_connections(http) == []
+    assert len(emulator.requests) == 1
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
 async def test_wait_for_timeout_around_a_stream_releases_the_connection(emulator: Emulator, adapter: Adapter) -> None:
     model = slow_model(emulator, adapter, delay=0.05)
     with pytest.raises(asyncio.TimeoutError):

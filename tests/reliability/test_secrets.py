@@ -126,9 +126,14 @@ def test_validation_errors_do_not_echo_the_constructor_arguments(emulator: Emula
 # --------------------------------------------------------------------------- objects and serialization
 
 
+@pytest.mark.parametrize("source", ["argument", "environment"])
 @pytest.mark.parametrize("adapter", ADAPTERS)
-def test_models_and_clients_do_not_show_the_key(emulator: Emulator, adapter: Adapter) -> None:
-    model = make_model(adapter, base_url=emulator.base_url, api_key=KEY)
+def test_models_and_clients_do_not_show_the_key(
+    emulator: Emulator, adapter: Adapter, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if source == "environment":
+        monkeypatch.setenv("ANYFAST_API_KEY", KEY)
+    model = make_model(adapter, base_url=emulator.base_url, api_key=KEY if source == "argument" else None)
     ask(model, Mode(adapter, sync=True, stream=False), "Hi")  # the clients exist now
     sync_client, async_client = core_client_of(model, sync=True), core_client_of(model, sync=False)
     assert_clean(repr(model), str(model), model.model_dump(), model.model_dump_json())
@@ -138,14 +143,18 @@ def test_models_and_clients_do_not_show_the_key(emulator: Emulator, adapter: Ada
     assert sync_client.api_key.get_secret_value() == KEY  # kept, only hidden
 
 
-def test_langchain_dumps_dumpd_and_runnables(emulator: Emulator) -> None:
+@pytest.mark.parametrize("source", ["argument", "environment"])
+def test_langchain_dumps_dumpd_and_runnables(emulator: Emulator, source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from langchain_core.load import dumpd, dumps
 
-    model = make_model("langchain", base_url=emulator.base_url, api_key=KEY)
+    if source == "environment":
+        monkeypatch.setenv("ANYFAST_API_KEY", KEY)
+    model = make_model("langchain", base_url=emulator.base_url, api_key=KEY if source == "argument" else None)
     structured = model.with_structured_output({"title": "Answer", "type": "object", "properties": {}})
     for thing in (model, model.bind_tools([_add_tool()]), structured):
         assert_clean(dumps(thing), dumpd(thing), dumps(thing, pretty=True))
-    assert dumpd(model)["kwargs"]["api_key"] == {"lc": 1, "type": "secret", "id": ["ANYFAST_API_KEY"]}
+    if source == "argument":  # a key given explicitly is dumped as a reference to the variable
+        assert dumpd(model)["kwargs"]["api_key"] == {"lc": 1, "type": "secret", "id": ["ANYFAST_API_KEY"]}
 
 
 def test_langchain_tracing_params(emulator: Emulator) -> None:
