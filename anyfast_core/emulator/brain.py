@@ -8,13 +8,21 @@ recorded against the emulator replay byte for byte. What it does, in order:
 2. With tools offered and ``tool_choice`` not ``none``: a call when the turn asks for one (it names a
    tool, a word of its name, or an operator such as ``*`` for ``multiply``), or always when the choice
    is ``required`` or a named function; every tool the turn asks for is called (parallel calls), unless
-   ``parallel_tool_calls`` is false. Arguments come from the tool's JSON schema and the prompt
-   (:mod:`.schema_values`).
-3. After tool results (the last message is a tool message): an answer that quotes them.
-4. ``response_format`` ``json_object`` (or a JSON schema in the prompt together with the word "JSON"):
-   a JSON object, conforming to the schema in the prompt when there is one.
-5. Otherwise a short scripted text: greetings, arithmetic, haikus, stories, jokes, counting, echoes of
-   quoted text, retrieval answers picked from a given context, and a plain acknowledgement.
+   ``parallel_tool_calls`` is false; a tool whose one argument is a place is called once per place
+   ("weather in Paris and London"). Arguments come from the tool's JSON schema and the prompt
+   (:mod:`.schema_values`: numbers in order or next to the property they name, quoted text, places,
+   proper nouns, enum values mentioned, formats).
+3. After tool results (the last message is a tool message): an answer that quotes them (or reports
+   the error when a result starts with "Error").
+4. Text ReAct prompts (tools described in the prompt, ``Action Input`` format): one ``Action`` per
+   wanted tool, then an ``Answer`` from the observations (:mod:`.react`).
+5. ``response_format`` ``json_object`` (or a JSON schema in the prompt together with the word "JSON"):
+   a JSON object, conforming to the schema in the prompt when there is one, else with the keys the
+   prompt quotes, else ``{"answer": ...}``.
+6. Otherwise a short scripted text (:mod:`.texts`): greetings, arithmetic, haikus, stories, jokes,
+   counting, "repeat after me"/"reply with '...'" echoes, "my name is"/"what is my name" memory,
+   retrieval answers picked from a "Context ... Query:" prompt, long texts on request, and a plain
+   acknowledgement.
 
 Then ``stop`` cuts the content before the first stop string (finish ``stop``) and ``max_tokens`` cuts
 reasoning, then content, then tool calls at the token budget (finish ``length``).
