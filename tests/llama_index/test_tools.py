@@ -175,3 +175,30 @@ def test_a_tool_calling_turn_survives_a_json_round_trip(llm: AnyFast, server: An
     restored = ChatMessage.model_validate_json(message.model_dump_json())
     assert to_wire_message(restored) == to_wire_message(message)
     assert to_wire_message(message)["tool_calls"][1]["function"]["arguments"] == '{"a":2,"b":3}'
+
+
+async def test_recorded_glm_45_stream_round_trip_adds_the_reasoning(llm: AnyFast, server: Any, recording: Any) -> None:
+    """GLM-4.5's recorded client dropped the reasoning of its tool-calling turn; AnyFast sends it
+    back (interleaved thinking wants it), and otherwise the same messages."""
+    server.sse(recording("zai-glm-4.5_tool_streaming.1.sse"))
+    server.sse(recording("zai-glm-4.5_tool_streaming.2.sse"))
+    weather = FunctionTool.from_defaults(
+        fn=lambda location: "40 C", name="weather", description="Get weather information for a location"
+    )
+    history = [
+        ChatMessage(role="system", content="You are a helpful assistant"),
+        ChatMessage(role="user", content="What's the weather in Florence,Italy?"),
+    ]
+    first = [p async for p in await llm.astream_chat_with_tools([weather], chat_history=history)][-1]
+    (call,) = llm.get_tool_calls_from_response(first)
+    history += [
+        first.message,
+        ChatMessage(role="tool", content="40 C", additional_kwargs={"tool_call_id": call.tool_id}),
+    ]
+    final = [p async for p in await llm.astream_chat_with_tools([weather], chat_history=history)][-1]
+
+    sent = server.requests[1]["messages"]
+    recorded = recording("zai-glm-4.5_tool_streaming.2.request.json")["messages"]
+    assert sent[2].pop("reasoning_content") == first.message.blocks[0].content
+    assert sent == recorded
+    assert "40" in (final.message.content or "")
