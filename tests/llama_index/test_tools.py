@@ -199,6 +199,8 @@ async def test_recorded_glm_45_stream_round_trip_adds_the_reasoning(llm: AnyFast
 
     sent = server.requests[1]["messages"]
     recorded = recording("zai-glm-4.5_tool_streaming.2.request.json")["messages"]
-    assert sent[2].pop("reasoning_content") == first.message.blocks[0].content
+    thinking = first.message.blocks[0]
+    assert isinstance(thinking, ThinkingBlock)
+    assert sent[2].pop("reasoning_content") == thinking.content
     assert sent == recorded
     assert "40" in (final.message.content or "")
