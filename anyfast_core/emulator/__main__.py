@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from anyfast_core.emulator import DEFAULT_API_KEY, FAULTS, Emulator, FaultSpecError
+from anyfast_core.emulator import FAULTS, Emulator, FaultSpecError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     key_hint = "any non-empty key" if args.api_keys is None else "the keys given with --api-key"
     print(f"AnyFast emulator ({args.dialect} dialect) at {emulator.base_url}", flush=True)
     print(f"  export ANYFAST_BASE_URL={emulator.base_url}", flush=True)
-    print(f"  export ANYFAST_API_KEY={DEFAULT_API_KEY}   # accepted: {key_hint}", flush=True)
+    print(f"  export ANYFAST_API_KEY={emulator.api_key}   # accepted: {key_hint}", flush=True)
     print("Ctrl-C to stop.", flush=True)
     try:
         emulator.serve_forever()

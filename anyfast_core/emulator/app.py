@@ -190,6 +190,9 @@ class App:
         allowed = self.config.api_keys
         if "invalid_key" in active or (allowed is not None and key not in allowed and not key.startswith(KEY_PREFIX)):
             return json_plan(401, INVALID_KEY_BODY)
+        refused = status_fault(active)
+        if refused is not None:
+            return refused
         if path in ("/v1/models", "/models"):
             if request.method != "GET":
                 return json_plan(405, error_body("Method not allowed", type="invalid_request_error"))
@@ -210,9 +213,6 @@ class App:
             )
         if request.method != "POST":
             return json_plan(405, error_body("Method not allowed", type="invalid_request_error"))
-        refused = status_fault(active)
-        if refused is not None:
-            return refused
         if not isinstance(body, dict):
             return invalid("The request body is not a JSON object.")
         problem = validate(body, strict="strict" in active, require_reasoning="require_reasoning" in active)

@@ -107,6 +107,7 @@ def test_models(curl: Any) -> None:
         }
     ]
     assert curl.get("/v1/models", key=None).status == 401
+    assert curl.get("/v1/models", key="fault-http_503").status == 503
 
 
 def test_401_bodies_are_the_documented_ones(curl: Any, make_body: Any) -> None:
