@@ -69,3 +69,14 @@ def test_readme_block_runs(
     with contextlib.redirect_stdout(stdout):
         exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "__main__"})
     assert stdout.getvalue().strip(), f"the block at README.md:{line} printed nothing"
+
+
+def test_every_fault_in_the_readme_exists() -> None:
+    from anyfast_core.emulator import FAULTS
+
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| fault | what the emulator does |") :]
+    table = table[: table.index("\n\n")]
+    named = {name for row in table.splitlines()[2:] for name in re.findall(r"`(\w+)`", row.split("|")[1])}
+    assert len(named) >= 20
+    assert named <= set(FAULTS), sorted(named - set(FAULTS))
