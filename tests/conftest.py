@@ -5,7 +5,8 @@ Fixtures:
 * ``emulator`` — the session's GLM-dialect :class:`~anyfast_core.emulator.Emulator`, reset before each
   test (no requests recorded, fault counters and prompt cache cleared). ``emulator_openai`` is the
   same in the OpenAI stream dialect. ``emulator_server``/``emulator_openai_server`` are the un-reset
-  session objects, for session- or module-scoped fixtures of your own.
+  session objects, for session- or module-scoped fixtures of your own; ``emulator_any`` runs a test
+  once per dialect.
 * ``record_target`` — where cassette-backed tests should point their client: the live API when
   recording with ``ANYFAST_RECORD_TARGET=live``, the session emulator otherwise (when replaying,
   VCR answers before any socket is opened, so the URL only has to be loopback).
@@ -13,7 +14,8 @@ Fixtures:
   secrets are filtered, and requests match on method, path and JSON body (so any host and port
   replays). Recording is off unless ``--record-mode`` says otherwise (``pyproject.toml`` passes
   ``--record-mode=none``): a missing cassette fails the test instead of calling the network.
-  Re-record with ``python scripts/record_cassettes.py`` (see ``cassettes/README.md``).
+  Re-record with ``python scripts/record_cassettes.py`` (see ``cassettes/README.md``). ``use_cassette``
+  gives the same configuration to tests of the cassette machinery itself.
 """
 
 from __future__ import annotations

@@ -266,3 +266,21 @@ def test_require_reasoning_checks_preserved_thinking(curl: Any, make_body: Any) 
     assert "messages[1]" in refused.json["error"]["message"]
     history[1]["reasoning_content"] = "The user greets me."
     assert curl.post(preserved, headers=fault).status == 200
+
+
+def test_a_prompt_over_the_context_window_is_a_1210(make_body: Any) -> None:
+    with Emulator(context_window=50) as emu:
+        headers = {"Authorization": f"Bearer {emu.api_key}"}
+        long = httpx.post(emu.base_url + "/chat/completions", json=make_body("word " * 60), headers=headers)
+        short = httpx.post(emu.base_url + "/chat/completions", json=make_body("Hello"), headers=headers)
+    assert long.status_code == 400
+    assert long.json()["error"]["code"] == "1210"
+    assert short.status_code == 200
+
+
+def test_large_bodies_are_read_whole(curl: Any, make_body: Any) -> None:
+    big = "lorem ipsum " * 90_000  # 1 MB (past any single socket read), 180k tokens (under the window)
+    reply = curl.post(make_body(f"Reply with exactly 'ok'. {big}"))
+    assert reply.status == 200
+    assert reply.json["choices"][0]["message"]["content"] == "ok"
+    assert reply.json["usage"]["prompt_tokens"] > 180_000
