@@ -80,3 +80,28 @@ def test_every_fault_in_the_readme_exists() -> None:
     named = {name for row in table.splitlines()[2:] for name in re.findall(r"`(\w+)`", row.split("|")[1])}
     assert len(named) >= 20
     assert named <= set(FAULTS), sorted(named - set(FAULTS))
+
+
+def _config_table_column(index: int) -> set[str]:
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| `ChatAnyFast` | `AnyFast` |") :]
+    table = table[: table.index("\n\n")]
+    return {name for row in table.splitlines()[2:] for name in re.findall(r"`(\w+)`", row.split("|")[index])}
+
+
+def test_the_configuration_table_lists_every_chatanyfast_parameter() -> None:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from langchain_anyfast import ChatAnyFast
+
+    own = set(ChatAnyFast.model_fields) - set(BaseChatModel.model_fields)
+    assert own <= _config_table_column(1), sorted(own - _config_table_column(1))
+
+
+def test_the_configuration_table_lists_every_anyfast_parameter() -> None:
+    from llama_index.core.llms.function_calling import FunctionCallingLLM
+
+    from llama_index_anyfast import AnyFast
+
+    own = set(AnyFast.model_fields) - set(FunctionCallingLLM.model_fields)
+    assert own <= _config_table_column(2), sorted(own - _config_table_column(2))
