@@ -209,7 +209,8 @@ class App:
             return json_plan(200, _model(model))
         if path not in ("/v1/chat/completions", "/chat/completions"):
             return json_plan(
-                404, error_body(f"Invalid URL (POST {path})", type="invalid_request_error", code="not_found")
+                404,
+                error_body(f"Invalid URL ({request.method} {path})", type="invalid_request_error", code="not_found"),
             )
         if request.method != "POST":
             return json_plan(405, error_body("Method not allowed", type="invalid_request_error"))
