@@ -161,12 +161,12 @@ class Emulator:
 
     @property
     def received(self) -> list[Received]:
-        return list(self.app.received)
+        return self.app.snapshot()
 
     @property
     def requests(self) -> list[Any]:
         """The JSON bodies of the chat-completion requests received (valid or not), in order."""
-        return [r.body for r in self.app.received if r.method == "POST" and r.path.endswith("/chat/completions")]
+        return [r.body for r in self.app.snapshot() if r.method == "POST" and r.path.endswith("/chat/completions")]
 
     def reset(self) -> None:
         """Forget received requests, fault counts and the prompt cache (the server keeps running)."""

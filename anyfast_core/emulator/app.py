@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -129,10 +130,12 @@ class App:
         self.counter = FaultCounter()
         # Bounded, so a long-running command-line server does not grow without limit.
         self.received: deque[Received] = deque(maxlen=MAX_RECEIVED)
+        self._received_lock = threading.Lock()  # tests read the log while the server thread writes it
 
     def reset(self) -> None:
         """Forget received requests, fault counts and the prompt cache."""
-        self.received.clear()
+        with self._received_lock:
+            self.received.clear()
         self.counter.clear()
         self.cache.clear()
 
@@ -182,7 +185,13 @@ class App:
 
     def _record(self, request: HTTPRequest, path: str, body: Any, faults: tuple[str, ...]) -> None:
         headers = {k: v for k, v in request.headers.items() if k != "authorization"}
-        self.received.append(Received(request.method, path, headers, body, faults))
+        with self._received_lock:
+            self.received.append(Received(request.method, path, headers, body, faults))
+
+    def snapshot(self) -> list[Received]:
+        """The requests received so far, oldest first (a copy, safe while the server runs)."""
+        with self._received_lock:
+            return list(self.received)
 
     def _route(self, request: HTTPRequest, path: str, key: str | None, body: Any, active: dict[str, Fault]) -> Plan:
         if not key:
