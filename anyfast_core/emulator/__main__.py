@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fragment tool-call arguments when a request does not set tool_stream",
     )
+    parser.add_argument(
+        "--token-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause between stream events, for lifelike demos (same as --fault 'slow_stream;delay=SECONDS')",
+    )
     parser.add_argument("--reasoning-tokens", action="store_true", help="report completion_tokens_details")
     parser.add_argument("--glm-newlines", action="store_true", help="GLM's leading newline content deltas")
     parser.add_argument(
@@ -59,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             dialect=args.dialect,
             api_keys=args.api_keys,
-            faults=args.fault,
+            faults=[*args.fault, *([f"slow_stream;delay={args.token_delay}"] if args.token_delay > 0 else [])],
             tool_stream_default=args.tool_stream_default,
             reasoning_tokens=args.reasoning_tokens,
             glm_newlines=args.glm_newlines,

@@ -52,7 +52,10 @@ def test_help_lists_every_fault() -> None:
 def test_command_line_serves_until_stopped() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "anyfast_core.emulator", "--port", "0", "--dialect", "openai", "--fault", "keepalive"],
+        [
+            *(sys.executable, "-m", "anyfast_core.emulator", "--port", "0", "--dialect", "openai"),
+            *("--fault", "keepalive", "--token-delay", "0.001", "--quiet"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
