@@ -3,7 +3,9 @@
 Each probe is one ``python -c`` child: it times the import, then builds the model and makes one
 non-stream call to the canned server (the clock keeps running: the first call pays the lazy imports),
 and reports its peak resident set size (``VmHWM``: unlike ``ru_maxrss``, which Linux carries over
-``exec`` from the parent, it is this interpreter's own). Only ``time`` is imported before the clock starts.
+``exec`` from the parent, it is this interpreter's own). Times are the child's CPU time (imports are
+CPU-bound once the files are cached), so other load on the machine does not leak in. Only ``time``
+is imported before the clock starts.
 """
 
 from __future__ import annotations
@@ -37,13 +39,13 @@ PROBES: dict[str, tuple[str, str]] = {
 
 _TEMPLATE = """\
 import time
-_t0 = time.perf_counter()
+_t0 = time.process_time()
 {imports}
-_t1 = time.perf_counter()
+_t1 = time.process_time()
 import sys
 URL = sys.argv[1]
 {call}
-_t2 = time.perf_counter()
+_t2 = time.process_time()
 import json
 with open("/proc/self/status") as f:
     _hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
