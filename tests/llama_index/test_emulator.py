@@ -212,7 +212,9 @@ async def test_failures_raise_the_cores_typed_errors(
 
 
 def test_transient_failures_are_retried(emulator: Emulator) -> None:
-    llm = AnyFast(api_key=emulator.fault_key("http_503", times=2, retry_after=0.01), api_base=emulator.base_url, max_retries=2)
+    llm = AnyFast(
+        api_key=emulator.fault_key("http_503", times=2, retry_after=0.01), api_base=emulator.base_url, max_retries=2
+    )
     assert llm.chat(HELLO).message.content
     assert len(emulator.requests) == 3
 
