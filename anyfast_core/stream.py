@@ -147,17 +147,8 @@ class _StreamState:
         return self._completion
 
 
-class ChatStream:
-    """A streaming answer: iterate for :class:`StreamDelta` pieces, then read :attr:`completion`.
-
-    Use it as a context manager, or read it to the end, so the connection goes back to the pool
-    (leaving a ``for`` loop early closes it too)::
-
-        with client.stream(request) as stream:
-            for delta in stream:
-                print(delta.content, end="")
-        print(stream.completion.usage)
-    """
+class _StreamBase:
+    """What both stream twins expose: the running fold, the final answer, the HTTP response."""
 
     def __init__(
         self,
@@ -182,6 +173,19 @@ class ChatStream:
     @property
     def response(self) -> httpx.Response:
         return self._state.response
+
+
+class ChatStream(_StreamBase):
+    """A streaming answer: iterate for :class:`StreamDelta` pieces, then read :attr:`completion`.
+
+    Use it as a context manager, or read it to the end, so the connection goes back to the pool
+    (leaving a ``for`` loop early closes it too)::
+
+        with client.stream(request) as stream:
+            for delta in stream:
+                print(delta.content, end="")
+        print(stream.completion.usage)
+    """
 
     def __iter__(self) -> Iterator[StreamDelta]:
         state = self._state
@@ -210,37 +214,13 @@ class ChatStream:
         self.close()
 
 
-class AsyncChatStream:
+class AsyncChatStream(_StreamBase):
     """The async twin of :class:`ChatStream`::
 
     async with await client.stream(request) as stream:
         async for delta in stream:
             print(delta.content, end="")
     """
-
-    def __init__(
-        self,
-        response: httpx.Response,
-        timeout: httpx.Timeout,
-        raise_on_finish: bool = True,
-        *,
-        api_key: SecretStr | None = None,
-    ) -> None:
-        self._state = _StreamState(response, timeout, raise_on_finish, api_key)
-
-    @property
-    def accumulator(self) -> StreamAccumulator:
-        """The running fold: ``.content``, ``.reasoning``, ``.tool_calls()`` so far."""
-        return self._state.accumulator
-
-    @property
-    def completion(self) -> ChatCompletion:
-        """The whole answer, available once the stream has been read to ``[DONE]``."""
-        return self._state.completion
-
-    @property
-    def response(self) -> httpx.Response:
-        return self._state.response
 
     async def __aiter__(self) -> AsyncIterator[StreamDelta]:
         state = self._state
