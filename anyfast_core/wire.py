@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -59,6 +60,29 @@ def chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
         for name in STREAM_ONLY_FIELDS:
             body.pop(name, None)
     return body
+
+
+def thinking_param(thinking: bool | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """GLM's ``thinking`` field from what users write: ``True``/``False`` as
+    ``{"type": "enabled"|"disabled"}``, a mapping as given (copied), ``None`` as ``None`` (the
+    server's default). Anything else raises, since truthiness would take ``"no"`` for on.
+
+    >>> thinking_param(True)
+    {'type': 'enabled'}
+    >>> thinking_param(False)
+    {'type': 'disabled'}
+    >>> thinking_param({"type": "enabled", "clear_thinking": False})
+    {'type': 'enabled', 'clear_thinking': False}
+    """
+    if thinking is None:
+        return None
+    if isinstance(thinking, bool):
+        return {"type": "enabled" if thinking else "disabled"}
+    if isinstance(thinking, Mapping):
+        return dict(thinking)
+    raise InvalidParameterError(
+        f"thinking={thinking!r}: allowed: True, False, or {{'type': 'enabled'|'disabled', 'clear_thinking': bool}}"
+    )
 
 
 def wire_tool_call(call_id: str | None, name: str, arguments: str | dict[str, Any]) -> dict[str, Any]:

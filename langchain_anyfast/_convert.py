@@ -177,23 +177,6 @@ def tool_content_to_wire(content: str | list[Any]) -> str:
     return json.dumps(content, ensure_ascii=False, default=str)
 
 
-def thinking_to_wire(thinking: bool | Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """``True``/``False`` as ``{"type": "enabled"|"disabled"}``; a dict is sent as given.
-
-    >>> thinking_to_wire(True)
-    {'type': 'enabled'}
-    """
-    if thinking is None:
-        return None
-    if isinstance(thinking, bool):
-        return {"type": "enabled" if thinking else "disabled"}
-    if isinstance(thinking, Mapping):
-        return dict(thinking)
-    raise ValueError(
-        f"thinking={thinking!r}: allowed: True, False, or {{'type': 'enabled'|'disabled', 'clear_thinking': bool}}"
-    )
-
-
 def stop_to_wire(stop: str | Sequence[str] | None) -> list[str] | None:
     """Stop sequences as a list, or ``None`` when there are none (an empty list is not sent)."""
     if stop is None:

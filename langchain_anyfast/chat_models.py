@@ -33,6 +33,7 @@ from anyfast_core import (
 from anyfast_core.client import as_timeout
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import resolve_base_url
+from anyfast_core.wire import thinking_param
 from langchain_anyfast import _blocks  # noqa: F401  (registers the "anyfast" content-block translator)
 from langchain_anyfast._convert import (
     chunk_from_wire,
@@ -41,7 +42,6 @@ from langchain_anyfast._convert import (
     message_from_wire,
     messages_to_wire,
     stop_to_wire,
-    thinking_to_wire,
     tool_choice_to_wire,
 )
 from langchain_anyfast._errors import to_langchain_error
@@ -289,7 +289,7 @@ class ChatAnyFast(BaseChatModel):
         """The documented request fields set on the model, in wire form."""
         params: dict[str, Any] = {"model": self.model}
         for name, value in (
-            ("thinking", thinking_to_wire(self.thinking)),
+            ("thinking", thinking_param(self.thinking)),
             ("reasoning_effort", self.reasoning_effort),
             ("max_tokens", self.max_tokens),
             ("temperature", self.temperature),
@@ -377,7 +377,7 @@ class ChatAnyFast(BaseChatModel):
         if "stop_sequences" in call:
             call["stop"] = call.pop("stop_sequences")
         if "thinking" in call:
-            call["thinking"] = thinking_to_wire(call["thinking"])
+            call["thinking"] = thinking_param(call["thinking"])
         extra = {**(self.extra_body or {}), **(call.pop("extra_body", None) or {})}
         params = {**self._default_params, **self.model_kwargs, **call}
         if stop is not None:

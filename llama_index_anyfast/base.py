@@ -44,6 +44,7 @@ from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatRequest
 from anyfast_core.client import as_timeout
 from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
+from anyfast_core.wire import thinking_param
 from llama_index_anyfast.utils import (
     chat_response,
     completion_response,
@@ -53,7 +54,6 @@ from llama_index_anyfast.utils import (
     stream_chat_response,
     stream_completion_response,
     structured_output,
-    thinking_param,
     to_wire_messages,
     tool_choice_param,
     tool_selections,

@@ -1,6 +1,6 @@
 """Pure conversions between LlamaIndex objects and AnyFast's wire format: no I/O, no state.
 
-Requests go out through :func:`to_wire_messages`, :func:`thinking_param`, :func:`tool_choice_param`;
+Requests go out through :func:`to_wire_messages` and :func:`tool_choice_param`;
 answers come back through :func:`chat_response` (a whole answer), :func:`stream_chat_response` (one
 streamed piece) and their completion twins. Reasoning travels both ways: it arrives as a
 ``ThinkingBlock`` first in ``message.blocks`` and goes back as the assistant message's
@@ -104,23 +104,6 @@ def _legacy_tool_call(call: Any) -> dict[str, Any]:
     data = call if isinstance(call, dict) else call.model_dump()
     function = data.get("function") or {}
     return wire_tool_call(data.get("id"), function.get("name") or "", function.get("arguments") or "")
-
-
-def thinking_param(thinking: bool | dict[str, Any] | None) -> dict[str, Any] | None:
-    """``True``/``False`` as GLM's ``{"type": "enabled"|"disabled"}``; a dict passes as given.
-
-    >>> thinking_param(False)
-    {'type': 'disabled'}
-    >>> thinking_param({"type": "enabled", "clear_thinking": False})
-    {'type': 'enabled', 'clear_thinking': False}
-    """
-    if thinking is None or isinstance(thinking, dict):
-        return thinking
-    if isinstance(thinking, bool):
-        return {"type": "enabled" if thinking else "disabled"}
-    raise ValueError(
-        f"thinking={thinking!r}: allowed: True, False or {{'type': 'enabled'|'disabled', 'clear_thinking': bool}}"
-    )
 
 
 def tool_choice_param(tool_choice: str | dict[str, Any] | None, tool_required: bool) -> str | dict[str, Any] | None:

@@ -25,7 +25,6 @@ from langchain_anyfast._convert import (
     message_from_wire,
     messages_to_wire,
     stop_to_wire,
-    thinking_to_wire,
     tool_choice_to_wire,
     usage_from_wire,
 )
@@ -181,16 +180,7 @@ def test_bad_tool_choice_raises(choice: object) -> None:
         tool_choice_to_wire(choice, ["add"])
 
 
-def test_thinking_and_stop() -> None:
-    assert thinking_to_wire(True) == {"type": "enabled"}
-    assert thinking_to_wire(False) == {"type": "disabled"}
-    assert thinking_to_wire({"type": "enabled", "clear_thinking": False}) == {
-        "type": "enabled",
-        "clear_thinking": False,
-    }
-    assert thinking_to_wire(None) is None
-    with pytest.raises(ValueError, match="thinking"):
-        thinking_to_wire("yes")  # type: ignore[arg-type]
+def test_stop() -> None:
     assert stop_to_wire("END") == ["END"]
     assert stop_to_wire([]) is None
     assert stop_to_wire(None) is None

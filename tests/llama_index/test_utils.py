@@ -21,7 +21,6 @@ from llama_index_anyfast.utils import (
     chat_response,
     keep_first_tool_call,
     stream_chat_response,
-    thinking_param,
     to_wire_message,
     to_wire_messages,
     tool_choice_param,
@@ -106,24 +105,6 @@ def test_media_blocks_are_refused_before_sending() -> None:
     message = ChatMessage(role="user", blocks=[ImageBlock(url="https://example.com/cat.png")])
     with pytest.raises(ValueError, match=r"messages\[3\] holds a ImageBlock; AnyFast's chat API takes text only"):
         to_wire_message(message, 3)
-
-
-@pytest.mark.parametrize(
-    ("given", "wire"),
-    [
-        (None, None),
-        (True, {"type": "enabled"}),
-        (False, {"type": "disabled"}),
-        ({"type": "enabled", "clear_thinking": False}, {"type": "enabled", "clear_thinking": False}),
-    ],
-)
-def test_thinking_param(given: object, wire: object) -> None:
-    assert thinking_param(given) == wire  # type: ignore[arg-type]
-
-
-def test_thinking_param_refuses_other_types() -> None:
-    with pytest.raises(ValueError, match="thinking='yes'"):
-        thinking_param("yes")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
