@@ -118,19 +118,21 @@ def raw_case(row: str, base_url: str) -> Prepare:
 
 
 def floor_case(framework: str, row: str) -> Prepare:
-    from benchmarks import floors
-
     chunks_bytes = canned.encode_sse(canned.scenario_chunks(row))
     payloads = [e[6:] for e in chunks_bytes.split(b"\n\n") if e and e != b"data: [DONE]"]
     if framework == "langchain":
-        lc_model = floors.FloorChatModel()
+        from benchmarks.floor_langchain import FloorChatModel
+
+        lc_model = FloorChatModel()
 
         def prepare_lc() -> Run:
             lc_model.set_chunks([json.loads(p) for p in payloads])
             return lambda: [None for _ in lc_model.stream("Hi")]
 
         return prepare_lc
-    li_model = floors.FloorLLM()
+    from benchmarks.floor_llama_index import FloorLLM
+
+    li_model = FloorLLM()
     messages = _li_messages()
 
     def prepare_li() -> Run:

@@ -5,7 +5,8 @@ Run from the repository root::
     python -m benchmarks.run           # the full run, a few minutes
     python -m benchmarks.run --quick   # fewer repetitions, under a minute
 
-Everything talks to the canned loopback server (:mod:`benchmarks.server`, its own process). Within
+Everything talks to the canned loopback server (:mod:`benchmarks.server`, its own process). Each
+framework's in-process rows run in a child interpreter holding only that framework's stack. Within
 each row the contestants run interleaved round-robin (the order rotates every repetition) and the
 table shows medians of this process's CPU time (the server runs in another process), so a busy
 machine neither charges anyone for waiting nor favours the order of play: the ratios are what count. Import time,
@@ -16,20 +17,23 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from benchmarks import burst, canned, cases, fresh
-from benchmarks.server import CannedServer
+from benchmarks.server import HOST, ROOT, CannedServer
 
 RAW = "raw httpx"
 LC_FLOOR = "langchain floor"
 LI_FLOOR = "llama-index floor"
 MODELS = ("ChatOpenAI", "ChatAnyFast", "OpenAILike", "AnyFast")
 STREAM_ROWS = {"s2k": canned.STREAM_SIZES["s2k"], "s20k": canned.STREAM_SIZES["s20k"]}
+IN_PROCESS_ROWS = ("nonstream", "s2k", "tool", "s20k")
 
 
 @dataclass
@@ -78,13 +82,15 @@ def interleave(prepares: dict[str, cases.Prepare], reps: int) -> dict[str, float
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def in_process_rows(server: CannedServer, plan: Plan, models: list[str], results: Results) -> None:
-    for row in ("nonstream", "s2k", "tool", "s20k"):
-        url = server.base_url("json" if row == "nonstream" else row)
+def in_process_rows(url_of: Callable[[str], str], plan: Plan, framework: str, models: list[str]) -> dict[str, float]:
+    """Median CPU time by ``"row|contestant"`` for one framework's contestants, raw httpx and its floor."""
+    out: dict[str, float] = {}
+    floor = LC_FLOOR if framework == "langchain" else LI_FLOOR
+    for row in IN_PROCESS_ROWS:
+        url = url_of("json" if row == "nonstream" else row)
         prepares: dict[str, cases.Prepare] = {RAW: cases.raw_case(row, url)}
         if row in STREAM_ROWS:
-            prepares[LC_FLOOR] = cases.floor_case("langchain", row)
-            prepares[LI_FLOOR] = cases.floor_case("llama-index", row)
+            prepares[floor] = cases.floor_case(framework, row)
         for name in models:
             prepares[name] = cases.model_case(name, row, url)
         if row != "s20k":  # warm-up (lazy imports, connections) and a correctness check
@@ -92,8 +98,25 @@ def in_process_rows(server: CannedServer, plan: Plan, models: list[str], results
                 cases.check(name, row, prepare()())
         reps = plan.reps_20k if row == "s20k" else plan.reps
         for name, median in interleave(prepares, reps).items():
-            results.medians[(row, name)] = median
-        _progress(row)
+            out[f"{row}|{name}"] = median
+        _progress(f"{framework}: {row}")
+    return out
+
+
+def framework_rows(server: CannedServer, quick: bool, framework: str, results: Results) -> None:
+    """One framework's in-process rows in a child interpreter that imports only that framework's
+    stack: a LangChain user's process does not hold LlamaIndex's objects, whose mere presence would
+    make every garbage collection (and so every contestant) slower."""
+    command = [sys.executable, "-m", "benchmarks.run", "--framework", framework, "--port", str(server.port)]
+    out = subprocess.run(
+        [*command, *(["--quick"] if quick else [])], cwd=ROOT, capture_output=True, text=True, timeout=900, check=False
+    )
+    sys.stderr.write(out.stderr)
+    if out.returncode != 0:
+        raise RuntimeError(f"the {framework} rows failed")
+    for key, value in json.loads(out.stdout.strip().splitlines()[-1]).items():
+        row, name = key.split("|")
+        results.medians[(row, f"{RAW}@{framework}" if name == RAW else name)] = value
 
 
 def fresh_rows(server: CannedServer, plan: Plan, models: list[str], results: Results) -> None:
@@ -147,14 +170,21 @@ def vs_anchor(res: Results, row: str, ours: str, anchor: str) -> float | None:
     return None if a is None or b is None else a / b
 
 
+def raw_key(row: str, ours: str) -> str:
+    """Raw httpx as measured beside ``ours``: in its framework's process for in-process rows."""
+    if row not in IN_PROCESS_ROWS:
+        return RAW
+    return f"{RAW}@{'langchain' if ours == 'ChatAnyFast' else 'llama-index'}"
+
+
 def vs_raw(res: Results, row: str, ours: str, anchor: str) -> float | None:
-    a, b = res.get(row, ours), res.get(row, RAW)
+    a, b = res.get(row, ours), res.get(row, raw_key(row, ours))
     return None if a is None or b is None else a / b
 
 
 def vs_floor(res: Results, row: str, ours: str, anchor: str) -> float | None:
     floor = LC_FLOOR if ours == "ChatAnyFast" else LI_FLOOR
-    a, f, r = res.get(row, ours), res.get(row, floor), res.get(row, RAW)
+    a, f, r = res.get(row, ours), res.get(row, floor), res.get(row, raw_key(row, ours))
     return None if a is None or f is None or r is None else a / (f + r)
 
 
@@ -163,7 +193,7 @@ def import_budget(res: Results, ours: str, base: str) -> tuple[bool, str]:
     if a is None or b is None:
         return False, ""
     over = (a - b) * 1000
-    return over <= 60, f"; +{over:.0f} ms over {base} (≤ 60)"
+    return over <= 60, f"; {over:+.0f} ms over {base} (≤ 60)"
 
 
 def targets(lc: bool) -> list[Target]:
@@ -225,8 +255,9 @@ def table(res: Results, lc: bool) -> tuple[str, int]:
             ok = ok and extra_ok
         failures += not ok
         lines.append(
-            f"| {t.label} | {_fmt(res, t.row, RAW, t.unit)} | {floor_cell} | {_fmt(res, t.row, anchor, t.unit)} "
-            f"| **{_fmt(res, t.row, ours, t.unit)}** | {'—' if ratio is None else f'{ratio:.2f}x'}{note} "
+            f"| {t.label} | {_fmt(res, t.row, raw_key(t.row, ours), t.unit)} | {floor_cell} "
+            f"| {_fmt(res, t.row, anchor, t.unit)} "
+            f"| **{_fmt(res, t.row, ours, t.unit)}** | {'—' if ratio is None else f'{ratio:.3f}x'}{note} "
             f"| {t.target.format(t.limit)} | {'PASS' if ok else 'FAIL'} |"
         )
     return "\n".join(lines), failures
@@ -235,7 +266,7 @@ def table(res: Results, lc: bool) -> tuple[str, int]:
 def growth(res: Results) -> str:
     """Per-chunk cost 20k over 2k: flat for our code, any growth the framework's own loop."""
     parts = []
-    for name in (RAW, LC_FLOOR, LI_FLOOR, *MODELS):
+    for name in (f"{RAW}@langchain", f"{RAW}@llama-index", LC_FLOOR, LI_FLOOR, *MODELS):
         a, b = res.get("s2k", name), res.get("s20k", name)
         if a is not None and b is not None:
             parts.append(f"{name} {b / STREAM_ROWS['s20k'] / (a / STREAM_ROWS['s2k']):.2f}x")
@@ -245,13 +276,26 @@ def growth(res: Results) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (under a minute)")
+    parser.add_argument("--framework", choices=("langchain", "llama-index"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.framework:  # the child of framework_rows
+        names = cases.LANGCHAIN if args.framework == "langchain" else cases.LLAMA_INDEX
+        rows = in_process_rows(
+            lambda scenario: f"http://{HOST}:{args.port}/{scenario}/v1",
+            plan,
+            args.framework,
+            [name for name in names if cases.available(name)],
+        )
+        print(json.dumps(rows))
+        return 0
     models = [name for name in MODELS if cases.available(name)]
     results = Results(missing=[name for name in MODELS if name not in models])
     started = time.perf_counter()
     with CannedServer(lifetime=900) as server:
-        in_process_rows(server, plan, models, results)
+        for framework in ("langchain", "llama-index"):
+            framework_rows(server, args.quick, framework, results)
         burst_rows(server, plan, models, results)
         fresh_rows(server, plan, models, results)
     command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
