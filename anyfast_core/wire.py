@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,6 +84,42 @@ def thinking_param(thinking: bool | Mapping[str, Any] | None) -> dict[str, Any] 
     raise InvalidParameterError(
         f"thinking={thinking!r}: allowed: True, False, or {{'type': 'enabled'|'disabled', 'clear_thinking': bool}}"
     )
+
+
+_FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
+
+
+def json_from_text(text: str) -> Any:
+    """The JSON in a model's text answer: the whole text, else the first markdown code fence that
+    parses, else the first object in the prose (braces in strings and broken fragments before it
+    tolerated). Raises ``ValueError`` quoting the (clipped) text when there is none.
+
+    Both adapters read JSON-mode answers, and forced tool calls answered in text, through this.
+
+    >>> json_from_text('Here you go:\\n```json\\n{"a": 1}\\n```')
+    {'a': 1}
+    >>> json_from_text('{broken} then {"a": {"b": "}"}} -- done')
+    {'a': {'b': '}'}}
+    """
+    stripped = text.strip()
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        pass
+    for match in _FENCE.finditer(stripped):
+        try:
+            return json.loads(match.group(1).strip())
+        except ValueError:
+            continue
+    decoder = json.JSONDecoder()
+    start = stripped.find("{")
+    while start != -1:
+        try:
+            return decoder.raw_decode(stripped, start)[0]
+        except ValueError:
+            start = stripped.find("{", start + 1)
+    clipped = text if len(text) <= 300 else text[:297] + "..."
+    raise ValueError(f"The model's answer holds no JSON object: {clipped!r}")
 
 
 def wire_tool_call(call_id: str | None, name: str, arguments: str | dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ returns ``None`` for an answer it could not read.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,34 +16,16 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, ValidationError
 
-_FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
+from anyfast_core.wire import json_from_text
 
 
 def parse_json_text(text: str) -> Any:
-    """The JSON value in a model's text: the whole text, a fenced block, or the first object in it.
-
-    >>> parse_json_text('Here you go:\\n```json\\n{"a": 1}\\n```')
-    {'a': 1}
-    """
-    stripped = text.strip()
+    """The JSON in a model's text (see :func:`anyfast_core.wire.json_from_text`), or an
+    ``OutputParserException`` carrying the text when there is none."""
     try:
-        return json.loads(stripped)
-    except ValueError:
-        pass
-    for match in _FENCE.finditer(stripped):
-        try:
-            return json.loads(match.group(1).strip())
-        except ValueError:
-            continue
-    decoder = json.JSONDecoder()
-    start = stripped.find("{")
-    while start != -1:
-        try:
-            value, _ = decoder.raw_decode(stripped, start)
-            return value
-        except ValueError:
-            start = stripped.find("{", start + 1)
-    raise OutputParserException(f"The model's answer holds no JSON object: {_clip(text)!r}", llm_output=text)
+        return json_from_text(text)
+    except ValueError as exc:
+        raise OutputParserException(str(exc), llm_output=text) from None
 
 
 def is_pydantic_class(schema: Any) -> bool:

@@ -30,11 +30,10 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.bridge.pydantic import BaseModel
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
-from llama_index.core.output_parsers.utils import extract_json_str
 from llama_index.core.types import Model
 
 from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
-from anyfast_core.wire import wire_tool_call
+from anyfast_core.wire import json_from_text, wire_tool_call
 
 _WIRE_ROLES: dict[str, str] = {
     MessageRole.SYSTEM.value: "system",
@@ -328,12 +327,10 @@ def structured_output(message: ChatMessage, output_cls: type[Model]) -> Model:
         return output_cls.model_validate(calls[0].tool_kwargs)
     text = message.content or ""
     try:
-        json_text = extract_json_str(text)
-    except ValueError:
-        raise ValueError(
-            f"Expected a {output_cls.__name__} as a tool call or a JSON object, but the model answered: {text[:300]!r}"
-        ) from None
-    return output_cls.model_validate_json(json_text)
+        value = json_from_text(text)
+    except ValueError as exc:
+        raise ValueError(f"Expected a {output_cls.__name__} as a tool call or a JSON object. {exc}") from None
+    return output_cls.model_validate(value)
 
 
 # --------------------------------------------------------------------------- tool calls

@@ -1,13 +1,15 @@
-"""Request helpers both adapters use, so both send the same thing for the same input."""
+"""Wire helpers both adapters use, so both send the same request and read the same answer."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from anyfast_core import InvalidParameterError
-from anyfast_core.wire import thinking_param
+from anyfast_core.wire import json_from_text, thinking_param
 
 
 @pytest.mark.parametrize(
@@ -34,3 +36,74 @@ def test_thinking_param_copies_a_mapping() -> None:
 def test_thinking_param_refuses_other_types(given: object) -> None:
     with pytest.raises(InvalidParameterError, match=re.escape(f"thinking={given!r}")):
         thinking_param(given)  # type: ignore[arg-type]
+
+
+JSON_TEXTS = [
+    ('{"a": 1}', {"a": 1}),
+    ("  [1, 2]  ", [1, 2]),
+    ('```json\n{"a": 1}\n```', {"a": 1}),
+    ('```\n{"a": "é"}\n```', {"a": "é"}),
+    ('Sure! Here it is:\n```JSON\n{"a": 1}\n```\nAnything else?', {"a": 1}),
+    ('```python\nx = 1\n```\n```json\n{"a": 1}\n```', {"a": 1}),
+    ('Here: {"a": {"b": [1, "}"]}} -- done', {"a": {"b": [1, "}"]}}),
+    ('{broken} then {"a": 2}', {"a": 2}),
+    ('Use the {name} format: {"a": 3}. Note: {x}', {"a": 3}),
+]
+NO_JSON_TEXTS = ["", "Ten and three.", "no json { here", "```json\n{oops\n```"]
+
+
+@pytest.mark.parametrize(("text", "value"), JSON_TEXTS)
+def test_json_from_text(text: str, value: object) -> None:
+    assert json_from_text(text) == value
+
+
+@pytest.mark.parametrize("text", NO_JSON_TEXTS)
+def test_json_from_text_without_json_quotes_the_text(text: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"holds no JSON object: {text!r}")):
+        json_from_text(text)
+
+
+def test_json_from_text_clips_a_long_answer() -> None:
+    with pytest.raises(ValueError, match="holds no JSON object") as info:
+        json_from_text("x" * 5000)
+    assert len(str(info.value)) < 400
+    assert str(info.value).endswith("...'")
+
+
+class Pair(BaseModel):
+    a: int
+    b: str = "-"
+
+
+PAIR_TEXTS = [text for text, value in JSON_TEXTS if isinstance(value, dict) and isinstance(value.get("a"), int)]
+
+
+def _langchain(text: str) -> Any:
+    from langchain_core.messages import AIMessage
+
+    from langchain_anyfast._structured import StructuredOutputParser
+
+    return StructuredOutputParser(Pair, Pair.model_json_schema())(AIMessage(text))
+
+
+def _llama_index(text: str) -> Any:
+    from llama_index.core.base.llms.types import ChatMessage
+
+    from llama_index_anyfast.utils import structured_output
+
+    return structured_output(ChatMessage(role="assistant", content=text), Pair)
+
+
+@pytest.mark.parametrize("text", PAIR_TEXTS)
+def test_both_adapters_read_the_same_json_answers(text: str) -> None:
+    assert _langchain(text) == _llama_index(text) == Pair.model_validate(json_from_text(text))
+
+
+@pytest.mark.parametrize("text", ["Ten and three.", "no json { here"])
+def test_both_adapters_refuse_the_same_answers(text: str) -> None:
+    from langchain_core.exceptions import OutputParserException
+
+    with pytest.raises(OutputParserException, match="holds no JSON object"):
+        _langchain(text)
+    with pytest.raises(ValueError, match="holds no JSON object"):
+        _llama_index(text)
