@@ -122,6 +122,44 @@ def json_from_text(text: str) -> Any:
     raise ValueError(f"The model's answer holds no JSON object: {clipped!r}")
 
 
+SCHEMA_INSTRUCTION = (
+    "Answer with a single JSON object that conforms to the JSON schema below. Output only the JSON object: "
+    "no prose, no markdown code fence.\nJSON schema:\n"
+)
+"""What :func:`schema_in_prompt` says before the schema."""
+
+
+def schema_in_prompt(messages: list[dict[str, Any]], schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Wire ``messages`` with ``schema`` stated in the system prompt, for JSON answers on an API whose
+    only JSON response format is ``json_object``. A new list; the given messages are left unchanged.
+
+    The instruction goes after a leading system message's text, or in a new system message first.
+    The system prompt, not the user's turn, because it is where GLM takes standing instructions, it
+    stays the same from turn to turn (a cached prefix), and the user's words stay their own. The
+    schema is written as compact JSON in its own key order: a model writes fields in the order it
+    reads them.
+
+    >>> schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    >>> messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    >>> print(schema_in_prompt(messages, schema)[0]["content"])
+    Be brief.
+    <BLANKLINE>
+    Answer with a single JSON object that conforms to the JSON schema below. Output only the JSON object: ...
+    JSON schema:
+    {"type": "object", "properties": {"a": {"type": "integer"}}}
+    """
+    instruction = SCHEMA_INSTRUCTION + json.dumps(schema, ensure_ascii=False)
+    first = messages[0] if messages else {}
+    if first.get("role") != "system":
+        return [{"role": "system", "content": instruction}, *messages]
+    content = first.get("content")
+    if isinstance(content, list):
+        content = [*content, {"type": "text", "text": "\n\n" + instruction}]
+    else:
+        content = f"{content}\n\n{instruction}" if content else instruction
+    return [{**first, "content": content}, *messages[1:]]
+
+
 def wire_tool_call(call_id: str | None, name: str, arguments: str | dict[str, Any]) -> dict[str, Any]:
     """An assistant's tool call as it goes back on the wire. Text arguments stay verbatim (they are
     what the model wrote); a dict becomes JSON text, non-ASCII kept as is.

@@ -232,29 +232,6 @@ def _named(name: str) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name}}
 
 
-JSON_SCHEMA_INSTRUCTION = (
-    "Answer with a single JSON object that conforms to the JSON schema below. Output only the JSON object: "
-    "no prose, no markdown code fence.\nJSON schema:\n"
-)
-
-
-def json_schema_to_wire(
-    messages: list[dict[str, Any]], response_format: Mapping[str, Any]
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """``response_format`` of type ``json_schema``, which AnyFast lacks, as ``json_object`` with the
-    schema stated in the system prompt (appended to a leading system message, or a new one).
-
-    Returns the new messages and response format; the caller validates the answer against the schema.
-    """
-    spec = response_format.get("json_schema") or {}
-    schema = spec.get("schema", spec) if isinstance(spec, Mapping) else spec
-    instruction = JSON_SCHEMA_INSTRUCTION + json.dumps(schema, ensure_ascii=False, sort_keys=True)
-    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
-        first = {**messages[0], "content": messages[0]["content"] + "\n\n" + instruction}
-        return [first, *messages[1:]], {"type": "json_object"}
-    return [{"role": "system", "content": instruction}, *messages], {"type": "json_object"}
-
-
 # --------------------------------------------------------------------------- wire -> LangChain
 
 

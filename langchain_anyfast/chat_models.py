@@ -33,11 +33,10 @@ from anyfast_core import (
 from anyfast_core.client import as_timeout
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import resolve_base_url
-from anyfast_core.wire import thinking_param
+from anyfast_core.wire import schema_in_prompt, thinking_param
 from langchain_anyfast import _blocks  # noqa: F401  (registers the "anyfast" content-block translator)
 from langchain_anyfast._convert import (
     chunk_from_wire,
-    json_schema_to_wire,
     last_chunk_from_wire,
     message_from_wire,
     messages_to_wire,
@@ -395,7 +394,11 @@ class ChatAnyFast(BaseChatModel):
         wire_messages = messages_to_wire(messages)
         response_format = params.get("response_format")
         if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
-            wire_messages, params["response_format"] = json_schema_to_wire(wire_messages, response_format)
+            # The API has only json_object: the schema travels in the prompt, the parser validates.
+            spec = response_format.get("json_schema") or {}
+            schema = spec.get("schema", spec) if isinstance(spec, Mapping) else spec
+            wire_messages = schema_in_prompt(wire_messages, schema)
+            params["response_format"] = {"type": "json_object"}
         if stream:
             params["stream_options"] = {"include_usage": bool(stream_usage)}
             if self.tool_stream is not None:

@@ -44,7 +44,7 @@ from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatRequest
 from anyfast_core.client import as_timeout
 from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
-from anyfast_core.wire import thinking_param
+from anyfast_core.wire import schema_in_prompt, thinking_param
 from llama_index_anyfast.utils import (
     chat_response,
     completion_response,
@@ -57,7 +57,6 @@ from llama_index_anyfast.utils import (
     to_wire_messages,
     tool_choice_param,
     tool_selections,
-    with_json_schema,
 )
 
 if TYPE_CHECKING:
@@ -73,6 +72,8 @@ DEFAULT_MAX_OUTPUT = 65_536
 
 _REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
 _JSON_OBJECT = {"type": "json_object"}
+_SCHEMA_IN_PROMPT = "_schema_in_prompt"
+"""Private call argument of JSON mode: a JSON schema to state in the system prompt of the request."""
 _STRUCTURED_OWN = frozenset({"tool_required", "tool_choice", "allow_parallel_tool_calls"})
 """Call arguments structured output decides itself (as LlamaIndex's FunctionCallingProgram does)."""
 # Threads sharing one model on first use must share one client (and its pool), not each make one.
@@ -258,13 +259,16 @@ class AnyFast(FunctionCallingLLM):
         for key, value in kwargs.items():
             if key == "extra_body":
                 extra_body.update(value or {})
-            elif key != "stream":  # the method called decides
+            elif key not in ("stream", _SCHEMA_IN_PROMPT):  # the method called decides the stream
                 fields[key] = value
         fields["thinking"] = thinking_param(fields["thinking"])
         request = {key: value for key, value in fields.items() if value is not None}
         if extra_body:
             request["extra_body"] = extra_body
-        return ChatRequest.create(messages=to_wire_messages(messages), **request)
+        wire_messages = to_wire_messages(messages)
+        if kwargs.get(_SCHEMA_IN_PROMPT) is not None:
+            wire_messages = schema_in_prompt(wire_messages, kwargs[_SCHEMA_IN_PROMPT])
+        return ChatRequest.create(messages=wire_messages, **request)
 
     def _prompt_request(self, prompt: str, formatted: bool, kwargs: dict[str, Any]) -> ChatRequest:
         text = prompt if formatted or self.completion_to_prompt is None else self.completion_to_prompt(prompt)
@@ -418,9 +422,10 @@ class AnyFast(FunctionCallingLLM):
     # ----------------------------------------------------------------------- structured output
     # Function calling by default: one tool shaped like the class, its call required; a model that
     # answers a forced call in text (the API may only honour tool_choice "auto") still gives an
-    # object when that text is the JSON. JSON mode (pydantic_program_mode="llm"): the schema in the
-    # prompt as plain JSON (LlamaIndex's text program would send it with template-escaped braces),
-    # response_format json_object. Either way the answer is validated against the class.
+    # object when that text is the JSON. JSON mode (pydantic_program_mode="llm"): the schema stated in
+    # the system prompt as plain JSON by the request builder (LlamaIndex's text program would send it
+    # with template-escaped braces), response_format json_object. Either way the answer is validated
+    # against the class.
 
     def _json_mode(self) -> bool:
         return self.pydantic_program_mode == PydanticProgramMode.LLM
@@ -433,7 +438,7 @@ class AnyFast(FunctionCallingLLM):
         kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k not in _STRUCTURED_OWN}
         if self._json_mode():
             schema = output_cls.model_json_schema()
-            return {"messages": with_json_schema(messages, schema), "response_format": _JSON_OBJECT, **kwargs}
+            return {"messages": messages, "response_format": _JSON_OBJECT, _SCHEMA_IN_PROMPT: schema, **kwargs}
         from llama_index.core.program.function_program import get_function_tool
 
         return {"tools": [get_function_tool(output_cls)], "chat_history": messages, "tool_required": True, **kwargs}

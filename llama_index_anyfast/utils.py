@@ -13,7 +13,6 @@ streamed piece) and their completion twins. Reasoning travels both ways: it arri
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -293,27 +292,7 @@ def final_stream_completion_response(completion: ChatCompletion) -> CompletionRe
     return response
 
 
-# --------------------------------------------------------------------------- JSON mode
-
-JSON_INSTRUCTION = "Answer with a single JSON object, and nothing else, that follows this JSON schema:\n{schema}"
-
-
-def with_json_schema(messages: Sequence[ChatMessage], schema: dict[str, Any]) -> list[ChatMessage]:
-    """``messages`` with the schema instruction added to the last user turn (copies, never the caller's).
-
-    AnyFast has no ``json_schema`` response format, so the schema travels in the prompt, as plain
-    JSON (LlamaIndex's own text program sends it with template-escaped braces).
-    """
-    instruction = TextBlock(text=JSON_INSTRUCTION.format(schema=json.dumps(schema, ensure_ascii=False)))
-    out = list(messages)
-    if out and out[-1].role == MessageRole.USER:
-        last = out[-1]
-        out[-1] = ChatMessage(
-            role=last.role, blocks=[*last.blocks, instruction], additional_kwargs=last.additional_kwargs
-        )
-    else:
-        out.append(ChatMessage(role=MessageRole.USER, blocks=[instruction]))
-    return out
+# --------------------------------------------------------------------------- structured output
 
 
 def structured_output(message: ChatMessage, output_cls: type[Model]) -> Model:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from typing import Any
 
@@ -9,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from anyfast_core import InvalidParameterError
-from anyfast_core.wire import json_from_text, thinking_param
+from anyfast_core.wire import SCHEMA_INSTRUCTION, json_from_text, schema_in_prompt, thinking_param
 
 
 @pytest.mark.parametrize(
@@ -107,3 +109,59 @@ def test_both_adapters_refuse_the_same_answers(text: str) -> None:
         _langchain(text)
     with pytest.raises(ValueError, match="holds no JSON object"):
         _llama_index(text)
+
+
+SCHEMA = {"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "integer"}}, "required": ["b"]}
+
+
+def test_schema_in_prompt_adds_a_system_message() -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    sent = schema_in_prompt(messages, SCHEMA)
+    assert sent == [
+        {"role": "system", "content": SCHEMA_INSTRUCTION + json.dumps(SCHEMA, ensure_ascii=False)},
+        {"role": "user", "content": "hi"},
+    ]
+    assert messages == [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("Be nice.", "Be nice.\n\n" + SCHEMA_INSTRUCTION),
+        (None, SCHEMA_INSTRUCTION),
+        ("", SCHEMA_INSTRUCTION),
+    ],
+)
+def test_schema_in_prompt_extends_a_leading_system_message(content: str | None, expected: str) -> None:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": content}, {"role": "user", "content": "hi"}]
+    original = copy.deepcopy(messages)
+    sent = schema_in_prompt(messages, SCHEMA)
+    assert len(sent) == 2
+    assert sent[0]["content"].startswith(expected)
+    assert sent[1] is messages[1]
+    assert messages == original  # the caller's messages are left as they were
+
+
+def test_schema_in_prompt_extends_system_parts() -> None:
+    parts = [{"type": "text", "text": "Be nice."}]
+    sent = schema_in_prompt([{"role": "system", "content": parts}], SCHEMA)
+    assert sent[0]["content"][0] == {"type": "text", "text": "Be nice."}
+    assert sent[0]["content"][1]["text"].startswith("\n\n" + SCHEMA_INSTRUCTION)
+    assert parts == [{"type": "text", "text": "Be nice."}]
+
+
+def test_schema_in_prompt_keeps_the_schema_order_and_text() -> None:
+    schema = {"title": "Città", "type": "object", "properties": {"z": {}, "a": {}}}
+    (system,) = schema_in_prompt([], schema)
+    assert system["content"].endswith('{"title": "Città", "type": "object", "properties": {"z": {}, "a": {}}}')
+
+
+def test_the_emulator_reads_the_schema_it_is_given() -> None:
+    from anyfast_core.emulator.brain import find_schema, wants_json
+    from anyfast_core.emulator.conversation import Conversation
+
+    messages = schema_in_prompt([{"role": "user", "content": "Extract: a is 3, b is x"}], SCHEMA)
+    conversation = Conversation(messages)
+    assert find_schema(conversation.all_text) == SCHEMA
+    assert wants_json({"messages": messages}, conversation)
+    assert conversation.turn == "Extract: a is 3, b is x"  # the user's words stay their own

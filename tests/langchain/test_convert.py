@@ -20,7 +20,6 @@ from langchain_core.messages import (
 from anyfast_core import ChatCompletion, StreamDelta, ToolCallFragment, Usage
 from langchain_anyfast._convert import (
     chunk_from_wire,
-    json_schema_to_wire,
     last_chunk_from_wire,
     message_from_wire,
     messages_to_wire,
@@ -184,20 +183,6 @@ def test_stop() -> None:
     assert stop_to_wire("END") == ["END"]
     assert stop_to_wire([]) is None
     assert stop_to_wire(None) is None
-
-
-def test_json_schema_goes_into_the_system_prompt() -> None:
-    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
-    response_format = {"type": "json_schema", "json_schema": {"name": "A", "schema": schema}}
-    messages, fmt = json_schema_to_wire([{"role": "user", "content": "hi"}], response_format)
-    assert fmt == {"type": "json_object"}
-    assert messages[0]["role"] == "system"
-    assert json.dumps(schema, sort_keys=True) in messages[0]["content"]
-    merged, _ = json_schema_to_wire(
-        [{"role": "system", "content": "Be nice."}, {"role": "user", "content": "hi"}], response_format
-    )
-    assert len(merged) == 2
-    assert merged[0]["content"].startswith("Be nice.\n\n")
 
 
 def test_usage_details_only_when_reported() -> None:

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel, ValidationError
 
@@ -82,11 +85,37 @@ def test_json_mode(make_llm: Any, server: Any, glm: SimpleNamespace, prompt: Pro
     request = server.requests[0]
     assert request["response_format"] == {"type": "json_object"}
     assert "tools" not in request
-    sent = request["messages"][-1]["content"]
-    assert TEXT in sent
-    assert '"frame_years"' in sent  # the schema travels in the prompt, as plain JSON
-    assert "{{" not in sent
+    system, user = request["messages"]
+    assert TEXT in user["content"]
+    assert system["role"] == "system"
+    assert '"frame_years"' in system["content"]  # the schema travels in the system prompt, as plain JSON
+    assert "{{" not in system["content"]
     assert prompt.output_parser is None  # the caller's template is left as it was
+
+
+class _Events(BaseEventHandler):
+    names: list[str]
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.names.append(type(event).__name__)
+
+
+def test_json_mode_fires_each_event_once(
+    make_llm: Any, server: Any, glm: SimpleNamespace, prompt: PromptTemplate
+) -> None:
+    handler = _Events(names=[])
+    dispatcher = get_dispatcher()
+    dispatcher.add_event_handler(handler)
+    try:
+        llm = make_llm(pydantic_program_mode="llm")
+        server.json(glm.completion(content=json.dumps(TERMS)))
+        assert llm.structured_predict(Warranty, prompt, text=TEXT) == Warranty(**TERMS)
+    finally:
+        dispatcher.event_handlers.remove(handler)
+    for kind in ("LLMStructuredPredict", "LLMChat"):
+        assert handler.names.count(f"{kind}StartEvent") == 1
+        assert handler.names.count(f"{kind}EndEvent") == 1
+    assert len(server.requests) == 1
 
 
 async def test_json_mode_async_and_streaming(
