@@ -13,6 +13,7 @@ from anyfast_core.client import (
     AsyncAnyFastClient,
     AsyncChatStream,
     ChatStream,
+    ClientPair,
     raise_for_finish_reason,
 )
 from anyfast_core.errors import (
@@ -65,6 +66,7 @@ __all__ = [
     "ChatCompletion",
     "ChatRequest",
     "ChatStream",
+    "ClientPair",
     "ContentFilterError",
     "ContextWindowExceededError",
     "InvalidParameterError",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from anyfast_core import (
     AsyncAnyFastClient,
     ChatCompletion,
     ChatRequest,
+    ClientPair,
 )
 from anyfast_core.client import as_timeout
 from anyfast_core.retry import RetryPolicy
@@ -59,7 +59,6 @@ _CLIENT_SETTINGS = frozenset(
         "default_headers",
     }
 )
-_client_lock = threading.Lock()
 
 
 class ChatAnyFast(BaseChatModel):
@@ -238,8 +237,7 @@ class ChatAnyFast(BaseChatModel):
     # hide_input_in_errors: a validation error must not echo the constructor arguments (the key among them).
     model_config = ConfigDict(populate_by_name=True, hide_input_in_errors=True)
 
-    _client: AnyFastClient | None = PrivateAttr(default=None)
-    _async_client: AsyncAnyFastClient | None = PrivateAttr(default=None)
+    _clients: ClientPair = PrivateAttr()
 
     # ------------------------------------------------------------------ validation
 
@@ -327,34 +325,28 @@ class ChatAnyFast(BaseChatModel):
 
     # ------------------------------------------------------------------ clients
 
-    def _client_settings(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-        }
+    def model_post_init(self, context: Any, /) -> None:
+        super().model_post_init(context)
+        # The clients are made on first use, from the settings validated above.
+        self._clients = ClientPair(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+            http_client=self.http_client,
+            async_http_client=self.http_async_client,
+        )
 
     @property
     def client(self) -> AnyFastClient:
         """The sync core client, created on first use and kept."""
-        if self._client is None:
-            with _client_lock:
-                if self._client is None:
-                    self._client = AnyFastClient(http_client=self.http_client, **self._client_settings())
-        return self._client
+        return self._clients.sync
 
     @property
     def async_client(self) -> AsyncAnyFastClient:
         """The async core client, created on first use and kept (it keeps one pool per event loop)."""
-        if self._async_client is None:
-            with _client_lock:
-                if self._async_client is None:
-                    self._async_client = AsyncAnyFastClient(
-                        http_client=self.http_async_client, **self._client_settings()
-                    )
-        return self._async_client
+        return self._clients.aio
 
     # ------------------------------------------------------------------ the payload builder
 

@@ -8,7 +8,6 @@ answer with the pure functions in :mod:`llama_index_anyfast.utils`.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +39,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
-from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatRequest
+from anyfast_core import ChatRequest, ClientPair
 from anyfast_core.client import as_timeout
 from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
@@ -76,8 +75,6 @@ _SCHEMA_IN_PROMPT = "_schema_in_prompt"
 """Private call argument of JSON mode: a JSON schema to state in the system prompt of the request."""
 _STRUCTURED_OWN = frozenset({"tool_required", "tool_choice", "allow_parallel_tool_calls"})
 """Call arguments structured output decides itself (as LlamaIndex's FunctionCallingProgram does)."""
-# Threads sharing one model on first use must share one client (and its pool), not each make one.
-_client_lock = threading.Lock()
 
 dispatcher = instrument.get_dispatcher(__name__)  # type: ignore[attr-defined]
 
@@ -176,8 +173,7 @@ class AnyFast(FunctionCallingLLM):
         default=None, exclude=True, repr=False, description="An httpx.AsyncClient to send async requests with."
     )
 
-    _client: AnyFastClient | None = PrivateAttr(default=None)
-    _aclient: AsyncAnyFastClient | None = PrivateAttr(default=None)
+    _clients: ClientPair = PrivateAttr()
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -213,6 +209,14 @@ class AnyFast(FunctionCallingLLM):
         # Build a request once now, so a bad default fails at construction with the core's message.
         super().model_post_init(context)
         self._request([ChatMessage(role=MessageRole.USER, content="-")], {})
+        self._clients = ClientPair(
+            api_key=self.api_key,
+            base_url=self.api_base,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_client,
+            async_http_client=self.async_http_client,
+        )
         if self.metadata.num_output >= self.context_window:
             raise ValueError(
                 f"max_tokens={self.metadata.num_output} leaves no room for a prompt in "
@@ -274,51 +278,25 @@ class AnyFast(FunctionCallingLLM):
         text = prompt if formatted or self.completion_to_prompt is None else self.completion_to_prompt(prompt)
         return self._request([ChatMessage(role=MessageRole.USER, content=text)], kwargs)
 
-    def _get_client(self) -> AnyFastClient:
-        if self._client is None:
-            with _client_lock:
-                if self._client is None:
-                    self._client = AnyFastClient(
-                        api_key=self.api_key,
-                        base_url=self.api_base,
-                        timeout=self.timeout,
-                        max_retries=self.max_retries,
-                        http_client=self.http_client,
-                    )
-        return self._client
-
-    def _get_aclient(self) -> AsyncAnyFastClient:
-        if self._aclient is None:
-            with _client_lock:
-                if self._aclient is None:
-                    self._aclient = AsyncAnyFastClient(
-                        api_key=self.api_key,
-                        base_url=self.api_base,
-                        timeout=self.timeout,
-                        max_retries=self.max_retries,
-                        http_client=self.async_http_client,
-                    )
-        return self._aclient
-
     # ----------------------------------------------------------------------- the eight methods
     # Each is decorated once and calls the client directly (never another decorated method), so
     # instrumentation and callback events fire exactly once per call and tokens are counted once.
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return chat_response(self._get_client().chat(self._request(messages, kwargs)))
+        return chat_response(self._clients.sync.chat(self._request(messages, kwargs)))
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return chat_response(await self._get_aclient().chat(self._request(messages, kwargs)))
+        return chat_response(await self._clients.aio.chat(self._request(messages, kwargs)))
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return completion_response(self._get_client().chat(self._prompt_request(prompt, formatted, kwargs)))
+        return completion_response(self._clients.sync.chat(self._prompt_request(prompt, formatted, kwargs)))
 
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return completion_response(await self._get_aclient().chat(self._prompt_request(prompt, formatted, kwargs)))
+        return completion_response(await self._clients.aio.chat(self._prompt_request(prompt, formatted, kwargs)))
 
     # Streams validate the request at the call and send it on the first ``next()``: a stream that is
     # never read opens no connection.
@@ -340,7 +318,7 @@ class AnyFast(FunctionCallingLLM):
         return self._astream_complete(self._prompt_request(prompt, formatted, kwargs))
 
     def _stream_chat(self, request: ChatRequest) -> ChatResponseGen:
-        with self._get_client().stream(request) as stream:
+        with self._clients.sync.stream(request) as stream:
             accumulator, with_tool_calls = stream.accumulator, False
             for delta in stream:
                 with_tool_calls = with_tool_calls or bool(delta.tool_calls)
@@ -348,7 +326,7 @@ class AnyFast(FunctionCallingLLM):
             yield final_stream_chat_response(stream.completion)
 
     async def _astream_chat(self, request: ChatRequest) -> ChatResponseAsyncGen:
-        async with await self._get_aclient().stream(request) as stream:
+        async with await self._clients.aio.stream(request) as stream:
             accumulator, with_tool_calls = stream.accumulator, False
             async for delta in stream:
                 with_tool_calls = with_tool_calls or bool(delta.tool_calls)
@@ -356,14 +334,14 @@ class AnyFast(FunctionCallingLLM):
             yield final_stream_chat_response(stream.completion)
 
     def _stream_complete(self, request: ChatRequest) -> CompletionResponseGen:
-        with self._get_client().stream(request) as stream:
+        with self._clients.sync.stream(request) as stream:
             accumulator = stream.accumulator
             for delta in stream:
                 yield stream_completion_response(delta, accumulator)
             yield final_stream_completion_response(stream.completion)
 
     async def _astream_complete(self, request: ChatRequest) -> CompletionResponseAsyncGen:
-        async with await self._get_aclient().stream(request) as stream:
+        async with await self._clients.aio.stream(request) as stream:
             accumulator = stream.accumulator
             async for delta in stream:
                 yield stream_completion_response(delta, accumulator)

@@ -101,7 +101,7 @@ def test_rate_limiter_is_consulted(server: Any, make_model: Any, glm: Any) -> No
 
 def test_clients_are_created_once_and_lazily() -> None:
     model = ChatAnyFast(api_key="k")
-    assert model._client is None
-    assert model._async_client is None
+    assert model._clients._sync is None
+    assert model._clients._aio is None
     assert model.client is model.client
     assert model.async_client is model.async_client

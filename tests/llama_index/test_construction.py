@@ -103,7 +103,7 @@ def test_a_key_echoed_by_the_server_is_redacted() -> None:
 
 def test_clients_are_created_once_and_lazily() -> None:
     llm = AnyFast(api_key=KEY)
-    assert llm._client is None
-    assert llm._aclient is None
-    assert llm._get_client() is llm._get_client()
-    assert llm._get_aclient() is llm._get_aclient()
+    assert llm._clients._sync is None
+    assert llm._clients._aio is None
+    assert llm._clients.sync is llm._clients.sync
+    assert llm._clients.aio is llm._clients.aio

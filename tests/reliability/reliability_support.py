@@ -140,7 +140,7 @@ def core_client_of(model: Any, sync: bool) -> AnyFastClient | AsyncAnyFastClient
     """The core client an adapter sends with (created on first use)."""
     if type(model).__name__ == "ChatAnyFast":
         return model.client if sync else model.async_client  # type: ignore[no-any-return]
-    return model._get_client() if sync else model._get_aclient()  # type: ignore[no-any-return]
+    return model._clients.sync if sync else model._clients.aio  # type: ignore[no-any-return]
 
 
 def sync_pool(model: Any) -> httpx.Client:
