@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
 from anyfast_core import (
@@ -195,7 +195,9 @@ class ChatAnyFast(BaseChatModel):
         Errors are ``langchain_core.exceptions`` types and ``anyfast_core`` errors at once.
     """
 
-    model: str = Field(default=DEFAULT_MODEL, alias="model_name")
+    # Each renamed spelling is a validation alias, not an ``alias``: type checkers read ``alias`` as
+    # the only keyword ``__init__`` takes, so ``ChatAnyFast(model=...)`` would not type-check.
+    model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "model_name"))
     """Model id sent as ``model``."""
     api_key: SecretStr | None = Field(default_factory=secret_from_env(API_KEY_ENV, default=None))
     """API key; defaults to ``ANYFAST_API_KEY``. Never logged, printed or serialized."""
@@ -211,9 +213,11 @@ class ChatAnyFast(BaseChatModel):
     """Nucleus sampling, 0.01..1."""
     max_tokens: int | None = None
     """Maximum output tokens including reasoning, 1..131072 (sent as ``max_tokens``)."""
-    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
     """Stop sequences."""
-    timeout: float | httpx.Timeout | None = Field(default=None, alias="request_timeout")
+    timeout: float | httpx.Timeout | None = Field(
+        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
+    )
     """Read timeout in seconds, or an ``httpx.Timeout``; unset: 600 s reads, 10 s connects."""
     max_retries: int = 2
     """Retries for rate limits, server errors and connection failures."""
