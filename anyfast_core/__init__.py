@@ -6,16 +6,12 @@
 {'model': 'glm-5.2', 'messages': [{'role': 'user', 'content': 'Hi'}]}
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from anyfast_core._version import __version__
 from anyfast_core.accumulate import StreamAccumulator, StreamDelta, ToolCallFragment
-from anyfast_core.client import (
-    AnyFastClient,
-    AsyncAnyFastClient,
-    AsyncChatStream,
-    ChatStream,
-    ClientPair,
-    raise_for_finish_reason,
-)
 from anyfast_core.errors import (
     AnyFastError,
     APIConnectionError,
@@ -38,6 +34,7 @@ from anyfast_core.errors import (
     StreamInterruptedError,
     UpstreamModelError,
 )
+from anyfast_core.pair import ClientPair
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL
 from anyfast_core.types import (
@@ -48,6 +45,10 @@ from anyfast_core.types import (
     ToolCall,
     Usage,
 )
+from anyfast_core.wire import raise_for_finish_reason
+
+if TYPE_CHECKING:
+    from anyfast_core.client import AnyFastClient, AsyncAnyFastClient, AsyncChatStream, ChatStream
 
 __all__ = [
     "API_KEY_ENV",
@@ -92,3 +93,21 @@ __all__ = [
     "__version__",
     "raise_for_finish_reason",
 ]
+
+# The clients and streams import httpx, which nothing needs until the first request: a framework
+# model is constructed (and its package imported) without it. They load on first access.
+_CLIENT_NAMES = frozenset({"AnyFastClient", "AsyncAnyFastClient", "AsyncChatStream", "ChatStream"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLIENT_NAMES:
+        from anyfast_core import client
+
+        value = getattr(client, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _CLIENT_NAMES)

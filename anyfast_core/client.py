@@ -22,8 +22,9 @@ from pydantic_core import from_json
 
 from anyfast_core._version import __version__
 from anyfast_core.errors import AnyFastError, error_from_response
+from anyfast_core.pair import ClientPair
 from anyfast_core.retry import RetryPolicy
-from anyfast_core.settings import require_api_key, resolve_api_key, resolve_base_url
+from anyfast_core.settings import check_timeout, require_api_key, resolve_api_key, resolve_base_url
 from anyfast_core.stream import AsyncChatStream, ChatStream, is_json_response
 from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
 from anyfast_core.wire import (
@@ -67,13 +68,12 @@ few idle keep-alive connections keep the next burst cheap while sequential calls
 
 def as_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     """A number is the read timeout (connect stays short); ``None`` keeps the defaults."""
-    if timeout is None:
+    checked = check_timeout(timeout)
+    if checked is None:
         return DEFAULT_TIMEOUT
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"timeout={timeout!r}: allowed: a number of seconds > 0 or an httpx.Timeout")
-    return httpx.Timeout(timeout, connect=min(float(timeout), 10.0))
+    if isinstance(checked, httpx.Timeout):
+        return checked
+    return httpx.Timeout(checked, connect=min(checked, 10.0))
 
 
 class _BaseClient:
@@ -340,69 +340,3 @@ class AsyncAnyFastClient(_BaseClient):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
-
-
-class ClientPair:
-    """A sync and an async client with the same settings, each made on first use.
-
-    What a framework model holds: a model only ever awaited opens no sync pool (and the reverse),
-    and threads that share a model on first use share one client and its pool (creation is locked).
-    The settings are those of :class:`AnyFastClient`; ``http_client`` goes to the sync client,
-    ``async_http_client`` to the async one. A deep copy is a new pair with the same settings and no
-    clients yet, so copies never share connection pools.
-
-    >>> from anyfast_core import ClientPair
-    >>> clients = ClientPair(api_key="...", max_retries=3)
-    >>> clients.sync is clients.sync
-    True
-    >>> clients.aio.retry_policy.max_retries
-    3
-    """
-
-    def __init__(
-        self,
-        *,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        async_http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self._settings: dict[str, Any] = {
-            "api_key": api_key,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "default_headers": default_headers,
-        }
-        self._http_client = http_client
-        self._async_http_client = async_http_client
-        self._sync: AnyFastClient | None = None
-        self._aio: AsyncAnyFastClient | None = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"ClientPair(base_url={self._settings['base_url']!r}, max_retries={self._settings['max_retries']})"
-
-    @property
-    def sync(self) -> AnyFastClient:
-        """The synchronous client, created on first use and kept."""
-        if self._sync is None:
-            with self._lock:
-                if self._sync is None:
-                    self._sync = AnyFastClient(http_client=self._http_client, **self._settings)
-        return self._sync
-
-    @property
-    def aio(self) -> AsyncAnyFastClient:
-        """The asynchronous client, created on first use and kept (one pool per event loop)."""
-        if self._aio is None:
-            with self._lock:
-                if self._aio is None:
-                    self._aio = AsyncAnyFastClient(http_client=self._async_http_client, **self._settings)
-        return self._aio
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> ClientPair:
-        return ClientPair(http_client=self._http_client, async_http_client=self._async_http_client, **self._settings)

@@ -1,15 +1,32 @@
-"""Where the API key and base URL come from: arguments first, then the environment."""
+"""Where the API key and base URL come from (arguments first, then the environment), and the checks
+of the other client settings a model validates at construction, which never import httpx first."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import warnings
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from anyfast_core.errors import MissingAPIKeyError
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import httpx
+
+    TimeoutSetting: TypeAlias = float | httpx.Timeout | None
+    HTTPClientSetting: TypeAlias = httpx.Client | None
+    AsyncHTTPClientSetting: TypeAlias = httpx.AsyncClient | None
+else:
+    # Field types for the models' client settings: exact for type checkers, ``Any`` for pydantic, so
+    # a model class is built without importing httpx (check_timeout and check_http_client validate).
+    TimeoutSetting = HTTPClientSetting = AsyncHTTPClientSetting = Any
+
+_Client = TypeVar("_Client")
 
 API_KEY_ENV = "ANYFAST_API_KEY"
 BASE_URL_ENV = "ANYFAST_BASE_URL"
@@ -59,6 +76,53 @@ def resolve_base_url(base_url: str | None = None) -> str:
             stacklevel=3,
         )
     return url
+
+
+def check_timeout(timeout: object) -> float | httpx.Timeout | None:
+    """``timeout`` if it is ``None``, a number of seconds > 0 (as a float) or an ``httpx.Timeout``;
+    else a ``ValueError``. Models check their setting with it at construction, which must not need
+    httpx: it is imported only for a value that is not a number (an ``httpx.Timeout`` means the
+    caller has imported it already).
+
+    >>> check_timeout(30)
+    30.0
+    >>> check_timeout("30")
+    Traceback (most recent call last):
+    ...
+    ValueError: timeout='30': allowed: a number of seconds > 0 or an httpx.Timeout
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        if timeout > 0:
+            return float(timeout)
+    else:
+        import httpx
+
+        if isinstance(timeout, httpx.Timeout):
+            return timeout
+    raise ValueError(f"timeout={timeout!r}: allowed: a number of seconds > 0 or an httpx.Timeout")
+
+
+def check_http_client(client: _Client, name: str, *, is_async: bool = False) -> _Client:
+    """``client`` if it is ``None`` or an ``httpx.Client`` (``httpx.AsyncClient`` when ``is_async``),
+    else a ``ValueError`` naming the setting. httpx is imported only when a client is given, and
+    then the caller has imported it already.
+
+    >>> check_http_client(None, "http_client")
+    >>> check_http_client("a client", "http_client")
+    Traceback (most recent call last):
+    ...
+    ValueError: http_client must be an httpx.Client, got str
+    """
+    if client is None:
+        return client
+    import httpx
+
+    expected = httpx.AsyncClient if is_async else httpx.Client
+    if not isinstance(client, expected):
+        raise ValueError(f"{name} must be an httpx.{expected.__name__}, got {type(client).__name__}")
+    return client
 
 
 def _is_loopback(host: str) -> bool:

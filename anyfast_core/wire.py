@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr, ValidationError
 from pydantic_core import from_json
 
@@ -33,6 +32,9 @@ from anyfast_core.errors import (
     parse_error_body,
 )
 from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
+
+if TYPE_CHECKING:
+    import httpx
 
 STREAM_ONLY_FIELDS = ("stream_options", "tool_stream")
 """Fields that shape how a stream is delivered and mean nothing for a whole answer."""
@@ -282,6 +284,8 @@ def transport_error(exc: httpx.HTTPError, timeout: httpx.Timeout) -> AnyFastErro
     """An httpx failure as our error. Connect and pool timeouts and connection failures are
     retryable; read and write timeouts are not (the server may be working on the request, and a
     second try would pay twice); a body that will not decode is malformed, not a network failure."""
+    import httpx  # only the clients call this, and they have imported it: the adapters' imports need not
+
     if isinstance(exc, httpx.TimeoutException):
         phase, seconds = {
             httpx.ConnectTimeout: ("connect", timeout.connect),

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -23,16 +21,20 @@ from anyfast_core import (
     API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_MODEL,
-    AnyFastClient,
     AnyFastError,
-    AsyncAnyFastClient,
     ChatCompletion,
     ChatRequest,
     ClientPair,
 )
-from anyfast_core.client import as_timeout
 from anyfast_core.retry import RetryPolicy
-from anyfast_core.settings import resolve_base_url
+from anyfast_core.settings import (
+    AsyncHTTPClientSetting,
+    HTTPClientSetting,
+    TimeoutSetting,
+    check_http_client,
+    check_timeout,
+    resolve_base_url,
+)
 from anyfast_core.wire import schema_in_prompt, thinking_param
 from langchain_anyfast import _blocks  # noqa: F401  (registers the "anyfast" content-block translator)
 from langchain_anyfast._convert import (
@@ -45,6 +47,12 @@ from langchain_anyfast._convert import (
 )
 from langchain_anyfast._errors import to_langchain_error
 from langchain_anyfast._profiles import model_profile
+
+if TYPE_CHECKING:
+    # Only for annotations: the clients (and httpx) load with the first request, not with the model.
+    from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+
+    from anyfast_core import AnyFastClient, AsyncAnyFastClient
 
 _REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "extra_body", "stream"}
 _CLIENT_SETTINGS = frozenset(
@@ -215,9 +223,7 @@ class ChatAnyFast(BaseChatModel):
     """Maximum output tokens including reasoning, 1..131072 (sent as ``max_tokens``)."""
     stop: list[str] | None = Field(default=None, validation_alias=AliasChoices("stop", "stop_sequences"))
     """Stop sequences."""
-    timeout: float | httpx.Timeout | None = Field(
-        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
-    )
+    timeout: TimeoutSetting = Field(default=None, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout in seconds, or an ``httpx.Timeout``; unset: 600 s reads, 10 s connects."""
     max_retries: int = 2
     """Retries for rate limits, server errors and connection failures."""
@@ -233,9 +239,9 @@ class ChatAnyFast(BaseChatModel):
     """Undocumented fields merged into the request body as given."""
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers on every request."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    http_client: HTTPClientSetting = Field(default=None, exclude=True)
     """An ``httpx.Client`` to send sync requests with (yours to close)."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    http_async_client: AsyncHTTPClientSetting = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` to send async requests with (yours to close)."""
 
     # hide_input_in_errors: a validation error must not echo the constructor arguments (the key among them).
@@ -250,18 +256,26 @@ class ChatAnyFast(BaseChatModel):
     def _stop_as_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> Any:
+        return check_timeout(value)
+
+    @field_validator("http_client", mode="before")
+    @classmethod
+    def _check_http_client(cls, value: Any) -> Any:
+        return check_http_client(value, "http_client")
+
+    @field_validator("http_async_client", mode="before")
+    @classmethod
+    def _check_http_async_client(cls, value: Any) -> Any:
+        return check_http_client(value, "http_async_client", is_async=True)
+
     @model_validator(mode="after")
     def _validate_settings(self) -> Self:
         """Fail at construction, with the field named, rather than at the first request."""
         RetryPolicy(max_retries=self.max_retries)
-        as_timeout(self.timeout)
         resolve_base_url(self.base_url)
-        if self.http_client is not None and not isinstance(self.http_client, httpx.Client):
-            raise ValueError(f"http_client must be an httpx.Client, got {type(self.http_client).__name__}")
-        if self.http_async_client is not None and not isinstance(self.http_async_client, httpx.AsyncClient):
-            raise ValueError(
-                f"http_async_client must be an httpx.AsyncClient, got {type(self.http_async_client).__name__}"
-            )
         fields, extra = _split_params({**self._default_params, **self.model_kwargs})
         extra_body = {**(self.extra_body or {}), **extra} or None
         ChatRequest.create(**fields, messages=[{"role": "user", "content": "."}], extra_body=extra_body)

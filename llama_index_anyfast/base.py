@@ -11,7 +11,6 @@ import math
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import llama_index.core.instrumentation as instrument
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -40,8 +39,16 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
 from anyfast_core import ChatRequest, ClientPair
-from anyfast_core.client import as_timeout
-from anyfast_core.settings import DEFAULT_MODEL, resolve_api_key, resolve_base_url
+from anyfast_core.settings import (
+    DEFAULT_MODEL,
+    AsyncHTTPClientSetting,
+    HTTPClientSetting,
+    TimeoutSetting,
+    check_http_client,
+    check_timeout,
+    resolve_api_key,
+    resolve_base_url,
+)
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
 from anyfast_core.wire import schema_in_prompt, thinking_param
 from llama_index_anyfast.utils import (
@@ -151,7 +158,7 @@ class AnyFast(FunctionCallingLLM):
         description=f"Most tokens to generate, reasoning included (1 to {MAX_TOKENS_LIMIT}; server default 65536).",
     )
     stop: str | list[str] | None = Field(default=None, description="A stop word or list of stop words.")
-    timeout: float | httpx.Timeout | None = Field(
+    timeout: TimeoutSetting = Field(
         default=None,
         description=(
             "Seconds to wait for each read (> 0), or an httpx.Timeout; None: 10 minutes to read, 10 seconds to "
@@ -166,10 +173,10 @@ class AnyFast(FunctionCallingLLM):
         default_factory=dict,
         description="More request fields for every call; keys the API does not document go in the body as given.",
     )
-    http_client: httpx.Client | None = Field(
+    http_client: HTTPClientSetting = Field(
         default=None, exclude=True, repr=False, description="An httpx.Client to send sync requests with."
     )
-    async_http_client: httpx.AsyncClient | None = Field(
+    async_http_client: AsyncHTTPClientSetting = Field(
         default=None, exclude=True, repr=False, description="An httpx.AsyncClient to send async requests with."
     )
 
@@ -193,17 +200,29 @@ class AnyFast(FunctionCallingLLM):
 
     @field_validator("timeout", mode="before")
     @classmethod
-    def _check_timeout(cls, value: Any) -> float | httpx.Timeout | None:
+    def _check_timeout(cls, value: Any) -> TimeoutSetting:
         if isinstance(value, dict):  # as serialized by to_dict
+            import httpx
+
             value = httpx.Timeout(**value)
-        as_timeout(value)  # the core's check: a number > 0 or an httpx.Timeout
-        if isinstance(value, float) and not math.isfinite(value):
+        timeout = check_timeout(value)  # the core's check: a number > 0 or an httpx.Timeout
+        if isinstance(timeout, float) and not math.isfinite(timeout):
             raise ValueError(f"timeout={value!r}: allowed: a finite number of seconds > 0, or an httpx.Timeout")
-        return value  # type: ignore[no-any-return]
+        return timeout
+
+    @field_validator("http_client", mode="before")
+    @classmethod
+    def _check_http_client(cls, value: Any) -> Any:
+        return check_http_client(value, "http_client")
+
+    @field_validator("async_http_client", mode="before")
+    @classmethod
+    def _check_async_http_client(cls, value: Any) -> Any:
+        return check_http_client(value, "async_http_client", is_async=True)
 
     @field_serializer("timeout")
-    def _serialize_timeout(self, value: float | httpx.Timeout | None) -> float | dict[str, Any] | None:
-        return value.as_dict() if isinstance(value, httpx.Timeout) else value
+    def _serialize_timeout(self, value: TimeoutSetting) -> float | dict[str, Any] | None:
+        return value if value is None or isinstance(value, float) else value.as_dict()
 
     def model_post_init(self, context: Any, /) -> None:
         # Build a request once now, so a bad default fails at construction with the core's message.

@@ -1,0 +1,90 @@
+"""``ClientPair``: the sync and async clients a framework model holds, each made on first use.
+
+Apart from :mod:`anyfast_core.client` so that holding a pair costs nothing: constructing a model
+imports neither the clients nor httpx, which wait for the first request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    import httpx
+
+    from anyfast_core.client import AnyFastClient, AsyncAnyFastClient
+
+__all__ = ["ClientPair"]
+
+
+class ClientPair:
+    """A sync and an async client with the same settings, each made on first use.
+
+    What a framework model holds: a model only ever awaited opens no sync pool (and the reverse),
+    and threads that share a model on first use share one client and its pool (creation is locked).
+    The settings are those of :class:`AnyFastClient`; ``http_client`` goes to the sync client,
+    ``async_http_client`` to the async one. A deep copy is a new pair with the same settings and no
+    clients yet, so copies never share connection pools.
+
+    >>> from anyfast_core import ClientPair
+    >>> clients = ClientPair(api_key="...", max_retries=3)
+    >>> clients.sync is clients.sync
+    True
+    >>> clients.aio.retry_policy.max_retries
+    3
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._settings: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+        }
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+        self._sync: AnyFastClient | None = None
+        self._aio: AsyncAnyFastClient | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ClientPair(base_url={self._settings['base_url']!r}, max_retries={self._settings['max_retries']})"
+
+    @property
+    def sync(self) -> AnyFastClient:
+        """The synchronous client, created on first use and kept."""
+        if self._sync is None:
+            from anyfast_core import client
+
+            with self._lock:
+                if self._sync is None:
+                    self._sync = client.AnyFastClient(http_client=self._http_client, **self._settings)
+        return self._sync
+
+    @property
+    def aio(self) -> AsyncAnyFastClient:
+        """The asynchronous client, created on first use and kept (one pool per event loop)."""
+        if self._aio is None:
+            from anyfast_core import client
+
+            with self._lock:
+                if self._aio is None:
+                    self._aio = client.AsyncAnyFastClient(http_client=self._async_http_client, **self._settings)
+        return self._aio
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ClientPair:
+        return ClientPair(http_client=self._http_client, async_http_client=self._async_http_client, **self._settings)
