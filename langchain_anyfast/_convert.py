@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -315,6 +315,27 @@ def message_from_wire(completion: ChatCompletion, model: str, *, first_call_only
 
 
 _CHUNK_METADATA = {"model_provider": PROVIDER}
+
+
+class _NoItems(list):  # type: ignore[type-arg]
+    """The empty ``tool_calls`` / ``invalid_tool_calls`` / ``tool_call_chunks`` every text and
+    reasoning chunk shares. langchain-core keeps every chunk of a stream until the final merge, so a
+    container per chunk is garbage-collection work that grows with the stream; one shared list is
+    none. Merges copy these lists and never change them; changing one in place raises rather than
+    reach every other chunk."""
+
+    __slots__ = ()
+
+    def _frozen(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError(
+            "A streamed chunk's empty tool-call lists are shared; assign a new list instead of changing them."
+        )
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _frozen
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _frozen
+
+
+_NO_ITEMS = _NoItems()
 _new = object.__new__
 _set = object.__setattr__
 _MESSAGE_FIELDS_SET = frozenset({"content", "additional_kwargs", "response_metadata"})
@@ -337,10 +358,10 @@ def _plain_chunk(content: str, additional_kwargs: dict[str, Any]) -> ChatGenerat
             "type": "AIMessageChunk",
             "name": None,
             "id": None,
-            "tool_calls": [],
-            "invalid_tool_calls": [],
+            "tool_calls": _NO_ITEMS,
+            "invalid_tool_calls": _NO_ITEMS,
             "usage_metadata": None,
-            "tool_call_chunks": [],
+            "tool_call_chunks": _NO_ITEMS,
             "chunk_position": None,
         },
     )

@@ -307,3 +307,33 @@ def test_fast_chunks_equal_validated_ones(delta: StreamDelta) -> None:
     assert dumpd(fast) == dumpd(validated)
     assert pickle.loads(pickle.dumps(fast)) == validated
     assert copy.deepcopy(fast) == validated
+
+
+def test_shared_empty_lists_of_plain_chunks_never_leak() -> None:
+    # Text and reasoning chunks share their empty tool-call lists (one container fewer per chunk for
+    # langchain-core's stream loop to keep): merging must copy them, and changing them must not
+    # reach other chunks.
+    chunks = [chunk_from_wire(StreamDelta(reasoning="Hm")), chunk_from_wire(StreamDelta(content="Hi"))]
+    tool = chunk_from_wire(StreamDelta(tool_calls=[ToolCallFragment(0, "c0", "add", '{"a": 1}')]))
+    later = chunk_from_wire(StreamDelta(content="later"))
+    assert None not in chunks
+    assert tool is not None
+    assert later is not None
+    plain = [c.message for c in chunks if c is not None]
+    merged = plain[0] + plain[1:] + tool.message
+    assert merged.tool_calls == [{"name": "add", "args": {"a": 1}, "id": "c0", "type": "tool_call"}]
+    merged.tool_calls.append(merged.tool_calls[0])
+    merged.invalid_tool_calls.append({"type": "invalid_tool_call", "name": "x", "args": "", "id": None, "error": None})
+    text_only = plain[0] + plain[1:]
+    text_only.tool_call_chunks.append(tool.message.tool_call_chunks[0])
+    text_only.tool_calls.append(merged.tool_calls[0])
+    final = AIMessage(**{k: v for k, v in plain[1].__dict__.items() if k != "type"})
+    final.tool_calls.append(merged.tool_calls[0])
+    for message in [*plain, later.message]:
+        assert (message.tool_calls, message.invalid_tool_calls, message.tool_call_chunks) == ([], [], [])
+    with pytest.raises(TypeError, match="shared"):
+        plain[1].tool_calls.append(merged.tool_calls[0])
+    with pytest.raises(TypeError, match="shared"):
+        plain[1].tool_call_chunks += [tool.message.tool_call_chunks[0]]
+    plain[1].tool_calls = [merged.tool_calls[0]]  # assigning a new list is fine, and stays local
+    assert plain[0].tool_calls == []
