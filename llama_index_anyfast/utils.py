@@ -201,6 +201,7 @@ def completion_response(completion: ChatCompletion) -> CompletionResponse:
 # assemble LlamaIndex's objects from values that are already of the right types, with ``_built``.
 
 _set_attribute = object.__setattr__
+_new = object.__new__
 
 
 def _built(cls: type[_Model], fields: dict[str, Any]) -> _Model:
@@ -210,7 +211,7 @@ def _built(cls: type[_Model], fields: dict[str, Any]) -> _Model:
     (which inspects default factories and costs more than validating): a long stream builds four of
     these objects per chunk. The tests check that the result equals the validated construction.
     """
-    obj = cls.__new__(cls)
+    obj = _new(cls)
     _set_attribute(obj, "__dict__", fields)
     _set_attribute(obj, "__pydantic_fields_set__", set(fields))
     _set_attribute(obj, "__pydantic_extra__", None)
@@ -221,21 +222,19 @@ def _built(cls: type[_Model], fields: dict[str, Any]) -> _Model:
 def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_calls: bool) -> ChatResponse:
     """One streamed piece: cumulative blocks (reasoning first), ``delta`` = new answer text only,
     the new reasoning in ``additional_kwargs["thinking_delta"]``; ``raw`` is the core's delta."""
-    blocks: list[Any] = []
+    text = _built(TextBlock, {"block_type": "text", "text": acc.content})
     reasoning = acc.reasoning
     if reasoning:
-        blocks.append(
-            _built(
-                ThinkingBlock,
-                {"block_type": "thinking", "content": reasoning, "num_tokens": None, "additional_information": {}},
-            )
-        )
-    blocks.append(_built(TextBlock, {"block_type": "text", "text": acc.content}))
-    calls = acc.tool_calls() if with_tool_calls else []
-    blocks.extend(_partial_tool_call_block(call) for call in calls)
-    message = _built(
-        ChatMessage, {"role": _ASSISTANT, "additional_kwargs": _tool_calls_kwargs(calls), "blocks": blocks}
-    )
+        thinking: dict[str, Any] = {"block_type": "thinking", "content": reasoning, "num_tokens": None, "additional_information": {}}
+        blocks: list[Any] = [_built(ThinkingBlock, thinking), text]
+    else:
+        blocks = [text]
+    message_kwargs: dict[str, Any] = {}
+    if with_tool_calls:
+        calls = acc.tool_calls()
+        blocks.extend(_partial_tool_call_block(call) for call in calls)
+        message_kwargs = _tool_calls_kwargs(calls)
+    message = _built(ChatMessage, {"role": _ASSISTANT, "additional_kwargs": message_kwargs, "blocks": blocks})
     return _built(
         ChatResponse,
         {
