@@ -225,7 +225,12 @@ def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_c
     text = _built(TextBlock, {"block_type": "text", "text": acc.content})
     reasoning = acc.reasoning
     if reasoning:
-        thinking: dict[str, Any] = {"block_type": "thinking", "content": reasoning, "num_tokens": None, "additional_information": {}}
+        thinking: dict[str, Any] = {
+            "block_type": "thinking",
+            "content": reasoning,
+            "num_tokens": None,
+            "additional_information": {},
+        }
         blocks: list[Any] = [_built(ThinkingBlock, thinking), text]
     else:
         blocks = [text]
