@@ -90,6 +90,7 @@ class _BaseClient:
     ) -> None:
         self.api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
+        self._parsed_chat_url: tuple[str, httpx.URL] = ("", httpx.URL())
         self.timeout = as_timeout(timeout)
         self.retry_policy = RetryPolicy(max_retries=max_retries)
         self.default_headers = dict(default_headers or {})
@@ -114,11 +115,18 @@ class _BaseClient:
             logger.debug("tool_stream and stream_options only shape streams; a whole answer is sent without them")
         return http.build_request(
             "POST",
-            self.base_url + "/chat/completions",
+            self._chat_url(),
             content=encode_json(body),
             headers=self._headers(stream),
             timeout=self.timeout,
         )
+
+    def _chat_url(self) -> httpx.URL:
+        # Parsed once (httpx takes a URL object as it is, where a string is parsed on every request),
+        # and again only if base_url was changed.
+        if self._parsed_chat_url[0] != self.base_url:
+            self._parsed_chat_url = (self.base_url, httpx.URL(self.base_url + "/chat/completions"))
+        return self._parsed_chat_url[1]
 
     def _models_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         return http.build_request("GET", self.base_url + "/models", headers=self._headers(False), timeout=self.timeout)
