@@ -27,6 +27,7 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGenerationChunk
 
 from anyfast_core import ChatCompletion, StreamDelta, ToolCall, Usage
+from anyfast_core.wire import wire_tool_call
 
 PROVIDER = "anyfast"
 """``response_metadata["model_provider"]``: selects the content-block translator in ``_blocks``."""
@@ -116,20 +117,12 @@ def ai_message_to_wire(message: AIMessage) -> dict[str, Any]:
 
 def tool_call_to_wire(call: LCToolCall) -> dict[str, Any]:
     """``{"name", "args", "id"}`` as an OpenAI-style call; non-ASCII arguments stay as they are."""
-    return {
-        "id": call.get("id") or "",
-        "type": "function",
-        "function": {"name": call["name"], "arguments": json.dumps(call["args"], ensure_ascii=False)},
-    }
+    return wire_tool_call(call.get("id"), call["name"], call["args"])
 
 
 def invalid_tool_call_to_wire(call: InvalidToolCall) -> dict[str, Any]:
     """A call whose arguments did not parse goes back verbatim: it is what the model said."""
-    return {
-        "id": call.get("id") or "",
-        "type": "function",
-        "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
-    }
+    return wire_tool_call(call.get("id"), call.get("name") or "", call.get("args") or "")
 
 
 def text_of(content: str | list[Any]) -> str:
