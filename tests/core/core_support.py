@@ -20,7 +20,7 @@ import httpx
 from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatCompletion, ChatRequest, StreamDelta
 
 T = TypeVar("T")
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
 KEY = "sk-test-SECRET-0123456789abcdef"
 """A key distinctive enough that any leak of it is found by a substring search."""
 
@@ -29,7 +29,7 @@ JSON_HEADERS = {"content-type": "application/json; charset=UTF-8"}
 
 
 def recording(name: str) -> bytes:
-    """A recorded real GLM response body (see data/README.md)."""
+    """A recorded real GLM response body (see tests/data/glm-recordings/README.md)."""
     return (DATA / name).read_bytes()
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from anyfast_core.emulator import Emulator
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
 NON_STREAMING = ["zai-glm-4.5_tool.1", "zai-glm-4.5_tool.2"]
 STREAMING = [
     "zai-glm-4.5_tool_streaming.1",

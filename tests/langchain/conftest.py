@@ -14,7 +14,7 @@ import pytest
 
 from langchain_anyfast import ChatAnyFast
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
 TEST_KEY = "sk-test-langchain-0123456789abcdef"
 BASE_URL = "http://127.0.0.1:9/v1"
 
@@ -40,7 +40,7 @@ class ScriptedServer:
         self.queue.append((200, "text/event-stream", data, {}))
 
     def recording(self, name: str) -> None:
-        """Queue one of the real GLM recordings in ``data/``."""
+        """Queue one of the real GLM recordings in ``tests/data/glm-recordings/``."""
         if name.endswith(".sse"):
             self.sse((DATA / name).read_bytes())
         else:

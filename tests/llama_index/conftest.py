@@ -1,5 +1,5 @@
 """Fixtures for the LlamaIndex adapter: a scripted AnyFast on an in-process transport, GLM-shaped
-answers (whole and streamed), and the real GLM recordings in ``data/``."""
+answers (whole and streamed), and the real GLM recordings in ``tests/data/glm-recordings/``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from llama_index_anyfast import AnyFast
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
 TEST_KEY = "sk-test-llama-index-0123456789"
 
 
@@ -185,7 +185,7 @@ def glm() -> SimpleNamespace:
 
 @pytest.fixture
 def recording() -> Any:
-    """Read a real GLM recording from ``data/``: JSON files as dicts, SSE files as bytes."""
+    """Read a real GLM recording from ``tests/data/glm-recordings/``: JSON files as dicts, SSE files as bytes."""
 
     def read(name: str) -> Any:
         path = DATA / name
