@@ -22,60 +22,23 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from anyfast_core.emulator import Emulator, fault_header
 from langchain_anyfast import ChatAnyFast
 
+from .capabilities import AnyFastCapabilities
+
 _LONG_PROMPT = "Summarise the following notes in one sentence. " + " ".join(
     f"Note {i}: the weather station logged a reading." for i in range(40)
 )
 
 
-class _ChatAnyFastSuite(ChatModelIntegrationTests):
-    """Capability flags and helpers shared by every run; subclasses say where requests go."""
+class _ChatAnyFastSuite(AnyFastCapabilities, ChatModelIntegrationTests):
+    """Helpers shared by every run (capability flags come from ``AnyFastCapabilities``); subclasses say
+    where requests go."""
 
     base_url: str = ""
     api_key: str = ""
 
     @property
-    def chat_model_class(self) -> type[ChatAnyFast]:
-        return ChatAnyFast
-
-    @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "glm-5.2", "api_key": self.api_key, "base_url": self.base_url}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_model_override(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "glm-5.2-air"
-
-    @property
-    def supported_usage_metadata_details(self) -> dict[str, list[str]]:  # type: ignore[override]
-        return {"invoke": ["reasoning_output", "cache_read_input"], "stream": ["reasoning_output", "cache_read_input"]}
 
     def _model(self, **kwargs: Any) -> ChatAnyFast:
         return ChatAnyFast(**{**self.chat_model_params, **kwargs})

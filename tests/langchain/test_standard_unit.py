@@ -7,14 +7,10 @@ from typing import Any
 import pytest
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from langchain_anyfast import ChatAnyFast
+from .capabilities import AnyFastCapabilities
 
 
-class TestChatAnyFastUnit(ChatModelUnitTests):
-    @property
-    def chat_model_class(self) -> type[ChatAnyFast]:
-        return ChatAnyFast
-
+class TestChatAnyFastUnit(AnyFastCapabilities, ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "glm-5.2"}
@@ -28,32 +24,8 @@ class TestChatAnyFastUnit(ChatModelUnitTests):
         )
 
     @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
-
-    @property
     def enable_vcr_tests(self) -> bool:
         return True
-
-    @property
-    def supported_usage_metadata_details(self) -> dict[str, list[str]]:  # type: ignore[override]
-        return {"invoke": ["cache_read_input", "reasoning_output"], "stream": ["cache_read_input", "reasoning_output"]}
-
-    @property
-    def model_override_value(self) -> str:
-        return "glm-5.2-air"
 
     @pytest.mark.xfail(
         reason="load(allowed_objects='all') admits only classes langchain-core lists itself; "
