@@ -12,15 +12,15 @@ import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from testkit import RECORDINGS
 
 from anyfast_core import AnyFastClient, AsyncAnyFastClient, ChatCompletion, ChatRequest, StreamDelta
 
 T = TypeVar("T")
-DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
+DATA = RECORDINGS
 KEY = "sk-test-SECRET-0123456789abcdef"
 """A key distinctive enough that any leak of it is found by a substring search."""
 

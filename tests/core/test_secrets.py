@@ -5,26 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 from core_support import KEY, Body, Harness, LoopbackServer, chunk, json_response, request, sse, sse_response
+from testkit import exception_chain as chain
 
 from anyfast_core import AnyFastClient, AnyFastError, AsyncAnyFastClient
 from anyfast_core.settings import resolve_api_key
-
-
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__]
 
 
 def assert_no_key(exc: BaseException) -> None:

@@ -5,15 +5,15 @@ and the recorded tool calls."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from testkit import RECORDINGS
 
 from anyfast_core.emulator import Emulator
 
-DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
+DATA = RECORDINGS
 NON_STREAMING = ["zai-glm-4.5_tool.1", "zai-glm-4.5_tool.2"]
 STREAMING = [
     "zai-glm-4.5_tool_streaming.1",

@@ -4,55 +4,25 @@ answers (whole and streamed, GLM and OpenAI stream dialects), and the real GLM r
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import testkit
 
 from langchain_anyfast import ChatAnyFast
 
-DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
+DATA = testkit.RECORDINGS
 TEST_KEY = "sk-test-langchain-0123456789abcdef"
 BASE_URL = "http://127.0.0.1:9/v1"
 
 
-class ScriptedServer:
-    """Answers chat requests in order from a queue and records every request body and headers.
-
-    When the queue runs dry the request fails the test, so a test cannot pass by calling more than
-    it scripted.
-    """
-
-    def __init__(self) -> None:
-        self.queue: deque[tuple[int, str, bytes, dict[str, str]]] = deque()
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[httpx.Headers] = []
-
-    def json(self, body: dict[str, Any] | bytes, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.queue.append((status, "application/json", data, headers or {}))
+class ScriptedServer(testkit.ScriptedServer):
+    """The shared scripted server; ``sse`` also takes a list of chunk dicts (GLM-shaped)."""
 
     def sse(self, body: bytes | list[dict[str, Any]]) -> None:
-        data = body if isinstance(body, bytes) else sse_body(body)
-        self.queue.append((200, "text/event-stream", data, {}))
-
-    def recording(self, name: str) -> None:
-        """Queue one of the real GLM recordings in ``tests/data/glm-recordings/``."""
-        if name.endswith(".sse"):
-            self.sse((DATA / name).read_bytes())
-        else:
-            self.json((DATA / name).read_bytes())
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(json.loads(request.content))
-        self.headers.append(request.headers)
-        if not self.queue:
-            raise AssertionError(f"unscripted request: {request.content[:300]!r}")
-        status, content_type, body, headers = self.queue.popleft()
-        return httpx.Response(status, headers={"content-type": content_type, **headers}, content=body)
+        super().sse(body if isinstance(body, bytes) else sse_body(body))
 
 
 @pytest.fixture

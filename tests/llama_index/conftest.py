@@ -4,47 +4,18 @@ answers (whole and streamed), and the real GLM recordings in ``tests/data/glm-re
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from testkit import RECORDINGS, ScriptedServer
 
 from llama_index_anyfast import AnyFast
 
-DATA = Path(__file__).parents[1] / "data" / "glm-recordings"  # real GLM traffic, shared by all suites
+DATA = RECORDINGS
 TEST_KEY = "sk-test-llama-index-0123456789"
-
-
-class ScriptedServer:
-    """Answers chat requests in order from a queue and records every request body.
-
-    A queued item is ``(status, content_type, body_bytes)``; when the queue runs dry the request fails
-    the test, so a test cannot pass by making more calls than it scripted.
-    """
-
-    def __init__(self) -> None:
-        self.queue: deque[tuple[int, str, bytes]] = deque()
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[httpx.Headers] = []
-
-    def json(self, body: dict[str, Any] | bytes, status: int = 200) -> None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.queue.append((status, "application/json", data))
-
-    def sse(self, body: bytes) -> None:
-        self.queue.append((200, "text/event-stream", body))
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(json.loads(request.content))
-        self.headers.append(request.headers)
-        if not self.queue:
-            raise AssertionError(f"unscripted request: {request.content[:300]!r}")
-        status, content_type, body = self.queue.popleft()
-        return httpx.Response(status, headers={"content-type": content_type}, content=body)
 
 
 @pytest.fixture

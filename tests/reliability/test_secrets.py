@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from reliability_support import ADAPTERS, MODES, Adapter, Mode, ask, core_client_of, make_model, uid
+from testkit import exception_chain as chain
 
 from anyfast_core import AnyFastError
 from anyfast_core.emulator import Emulator
@@ -34,18 +35,6 @@ def assert_clean(*texts: Any) -> None:
         shown = text if isinstance(text, str) else repr(text)
         for piece in PIECES:
             assert piece not in shown, f"the key leaked: ...{shown[max(0, shown.find(piece) - 80) :][:200]}"
-
-
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__]
 
 
 def assert_error_clean(exc: BaseException) -> None:
