@@ -16,10 +16,10 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-import httpx
 from pydantic import SecretStr
 from pydantic_core import from_json
 
+from anyfast_core._httpx import httpx, ssl_context
 from anyfast_core._version import __version__
 from anyfast_core.errors import AnyFastError, error_from_response
 from anyfast_core.pair import ClientPair
@@ -199,7 +199,7 @@ class AnyFastClient(_BaseClient):
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(limits=DEFAULT_LIMITS, timeout=self.timeout)
+        self._http = http_client or httpx.Client(limits=DEFAULT_LIMITS, timeout=self.timeout, verify=ssl_context())
 
     def chat(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatCompletion:
         """One whole answer. Hard finish reasons raise (see :func:`raise_for_finish_reason`)."""
@@ -283,7 +283,7 @@ class AsyncAnyFastClient(_BaseClient):
         loop = asyncio.get_running_loop()
         http = self._pools.get(loop)
         if http is None:
-            http = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=self.timeout)
+            http = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=self.timeout, verify=ssl_context())
             # A started async generator is closed by the loop's shutdown (asyncio.run does it), which
             # closes the pool while its loop can still do so: no sockets left to the garbage collector.
             guard = _close_with_loop(http)

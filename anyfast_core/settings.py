@@ -97,7 +97,7 @@ def check_timeout(timeout: object) -> float | httpx.Timeout | None:
         if timeout > 0:
             return float(timeout)
     else:
-        import httpx
+        from anyfast_core._httpx import httpx
 
         if isinstance(timeout, httpx.Timeout):
             return timeout

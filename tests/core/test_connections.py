@@ -159,3 +159,43 @@ def test_async_client_shared_across_tasks(loopback: LoopbackServer) -> None:
 
     assert asyncio.run(run()) == ["Hello!"] * 30
     assert loopback.posts == 30
+
+
+def _tls_context(http: httpx.Client | httpx.AsyncClient) -> Any:
+    return http._transport._pool._ssl_context  # type: ignore[union-attr]
+
+
+def test_the_clients_share_one_tls_context(loopback: LoopbackServer) -> None:
+    # Building a TLS context parses the CA bundle again (tens of ms): the sync client, the pool of
+    # every event loop and every other model's clients share one, made as httpx would make it.
+    from anyfast_core._httpx import ssl_context
+
+    sync = AnyFastClient(api_key=KEY, base_url=loopback.base_url)
+    other = AnyFastClient(api_key=KEY, base_url=loopback.base_url)
+    aio = AsyncAnyFastClient(api_key=KEY, base_url=loopback.base_url)
+
+    async def pool() -> httpx.AsyncClient:
+        return await aio._client()
+
+    contexts = {id(_tls_context(c)) for c in (sync._http, other._http, asyncio.run(pool()), asyncio.run(pool()))}
+    assert contexts == {id(ssl_context())}
+    assert ssl_context().verify_mode == httpx.create_ssl_context().verify_mode
+    assert ssl_context().check_hostname
+    sync.close()
+    other.close()
+
+
+def test_the_tls_context_follows_the_environments_ca_settings(monkeypatch: Any) -> None:
+    import certifi
+
+    from anyfast_core._httpx import ssl_context
+
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    default = ssl_context()
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    chosen = ssl_context()
+    assert chosen is not default  # made again, as httpx.Client() would read SSL_CERT_FILE
+    assert chosen is ssl_context()
+    monkeypatch.delenv("SSL_CERT_FILE")
+    assert ssl_context() is default

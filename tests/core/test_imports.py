@@ -1,8 +1,8 @@
 """What importing the packages costs: constructing a model needs neither httpx nor the emulator.
 
 Each check runs in a fresh interpreter, since this test process has imported everything already.
-httpx (and, through its command-line module, rich, pygments and click when they are installed) loads
-with the first request; neither framework's base class imports it.
+httpx loads with the first request (neither framework's base class imports it), without its
+command-line client and the rich, pygments and click that client would bring.
 """
 
 from __future__ import annotations
@@ -20,16 +20,22 @@ import anyfast_core
 _PROBE = """
 import json, sys
 {statements}
-print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("httpx", "httpcore", "anyfast_core"))))
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {watched!r})))
 """
+_WATCHED = ("httpx", "httpcore", "anyfast_core", "click", "rich", "pygments")
 
 
-def _modules_after(statements: str) -> list[str]:
-    script = _PROBE.format(statements=statements)
+def _run(statements: str) -> tuple[str, list[str]]:
+    """What a fresh interpreter printed running ``statements``, and which watched modules it loaded."""
+    script = _PROBE.format(statements=statements, watched=_WATCHED)
     env = {"ANYFAST_API_KEY": "sk-import-test"}  # and no ANYFAST_BASE_URL from the caller
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
-    return list(json.loads(done.stdout.splitlines()[-1]))
+    return done.stdout, list(json.loads(done.stdout.splitlines()[-1]))
+
+
+def _modules_after(statements: str) -> list[str]:
+    return _run(statements)[1]
 
 
 def _needs(module: str) -> None:
@@ -59,6 +65,35 @@ def test_the_core_package_loads_its_clients_on_first_access() -> None:
     assert "anyfast_core.client" not in loaded
     loaded = _modules_after("from anyfast_core import AnyFastClient\nAnyFastClient(api_key='k')")
     assert {"httpx", "anyfast_core.client"} <= set(loaded)
+    assert not [name for name in loaded if name.startswith(("httpx._main", "click", "rich", "pygments"))], loaded
+
+
+@pytest.mark.parametrize("cli_installed", [True, False], ids=["cli-installed", "cli-missing"])
+def test_httpx_keeps_its_command_line_client_for_whoever_runs_it(cli_installed: bool) -> None:
+    # httpx.main imports the client when called: with click, rich and pygments it runs (``--help``
+    # exits 0); without them it says so and exits 1, as httpx itself does.
+    if cli_installed and not all(importlib.util.find_spec(name) for name in ("click", "rich", "pygments")):
+        pytest.skip("httpx's command-line dependencies are not installed")
+    printed, loaded = _run(
+        ("" if cli_installed else "sys.modules['rich'] = None  # as if rich were not installed\n")
+        + "import anyfast_core.client, httpx\n"
+        "assert 'httpx._main' not in sys.modules\n"
+        "try:\n    httpx.main(['--help'])\nexcept SystemExit as exit:\n    print('exit', exit.code)\n"
+    )
+    if cli_installed:
+        assert "Usage: httpx" in printed
+        assert "exit 0" in printed
+        assert "httpx._main" in loaded
+    else:
+        assert "could not run" in printed
+        assert "exit 1" in printed
+
+
+def test_httpx_imported_first_is_left_as_it_is() -> None:
+    loaded = _modules_after(
+        "import httpx\nfrom httpx import main\nimport anyfast_core.client\nassert httpx.main is main"
+    )
+    assert "anyfast_core.client" in loaded
 
 
 def test_every_exported_name_resolves() -> None:
