@@ -45,7 +45,7 @@ class Plan:
     burst: int = 200
 
 
-FULL = Plan(reps=9, reps_20k=5, reps_fresh=7, reps_burst=5)
+FULL = Plan(reps=9, reps_20k=5, reps_fresh=7, reps_burst=7)
 QUICK = Plan(reps=3, reps_20k=1, reps_fresh=2, reps_burst=1)
 
 
