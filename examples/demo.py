@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -113,22 +112,17 @@ def chain_demo(term: Terminal, chat: Any) -> None:
 
 
 def agent_demo(term: Terminal, chat: Any) -> None:
+    from langchain.agents import create_agent
     from langchain_core.messages import AIMessage, ToolMessage
     from langchain_core.tools import tool
 
-    with warnings.catch_warnings():
-        # create_react_agent now lives in the `langchain` package as create_agent; the prebuilt one
-        # works the same and needs nothing beyond langgraph.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from langgraph.prebuilt import create_react_agent
-
-        agent = create_react_agent(chat, [tool(price_lookup), tool(calculator)])
+    agent = create_agent(chat, [tool(price_lookup), tool(calculator)])
 
     question = (
         'The shop quoted "3 * 2890 * 1.21" EUR for three Kestrel K2 bikes with 21% VAT. '
         "Look up the K2 price and use the calculator to check the total."
     )
-    term.note(f"agent: LangGraph create_react_agent with tools price_lookup and calculator\nquestion: {question}")
+    term.note(f"agent: LangChain create_agent with tools price_lookup and calculator\nquestion: {question}")
     for update in agent.stream({"messages": [("user", question)]}, stream_mode="updates"):
         for node in update.values():
             for message in node.get("messages", []):

@@ -10,25 +10,19 @@ calls. Runs on the built-in emulator unless ANYFAST_API_KEY is set.
 
 from __future__ import annotations
 
-import warnings
-
 from _backend import anyfast_backend
 from _tools import calculator, price_lookup
+from langchain.agents import create_agent
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.prebuilt import create_react_agent
 
 from langchain_anyfast import ChatAnyFast
 
 
 def main() -> None:
     chat = ChatAnyFast(model="glm-5.2")
-    with warnings.catch_warnings():
-        # create_react_agent is also in the `langchain` package now, as create_agent; this one needs
-        # nothing beyond langgraph and works the same.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        agent = create_react_agent(chat, [tool(price_lookup), tool(calculator)], checkpointer=InMemorySaver())
+    agent = create_agent(chat, [tool(price_lookup), tool(calculator)], checkpointer=InMemorySaver())
     config: RunnableConfig = {"configurable": {"thread_id": "customer-42"}}
 
     for question in (

@@ -77,9 +77,9 @@ def test_streamed_tool_loop_sends_reasoning_back(emulator_any: Emulator) -> None
 
 
 def _agent(model: ChatAnyFast) -> Any:
-    from langgraph.prebuilt import create_react_agent
+    from langchain.agents import create_agent
 
-    return create_react_agent(model, [add, multiply])
+    return create_agent(model, [add, multiply])
 
 
 QUESTION = "Use the add tool for 3 + 4 and the multiply tool for 5 * 6."
@@ -117,7 +117,7 @@ def test_langgraph_stream_mode_messages_shows_reasoning(emulator: Emulator) -> N
     text: list[str] = []
     for message, metadata in agent.stream({"messages": [("user", QUESTION)]}, stream_mode="messages"):
         if isinstance(message, AIMessageChunk):
-            assert metadata["langgraph_node"] == "agent"
+            assert metadata["langgraph_node"] == "model"  # create_agent's node that calls the model
             reasoning.append(message.additional_kwargs.get("reasoning_content", ""))
             text.append(message.text)
     assert len([r for r in reasoning if r]) > 5  # live, piece by piece
