@@ -14,12 +14,13 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 from pydantic_core import from_json
 
 from anyfast_core._httpx import httpx, ssl_context
+from anyfast_core._pool import use_fair_pool
 from anyfast_core._version import __version__
 from anyfast_core.errors import AnyFastError, error_from_response
 from anyfast_core.pair import ClientPair
@@ -64,6 +65,17 @@ requests and idle connections cost CPU in a burst. A high connection cap keeps b
 (with 100, a burst of 1000 calls spends so long scanning that queued calls hit the pool timeout), and
 few idle keep-alive connections keep the next burst cheap while sequential calls still reuse one
 (see ``python -m benchmarks.run``: the 200-call rows)."""
+
+
+_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
+
+
+def _new_http(cls: type[_Http], timeout: httpx.Timeout) -> _Http:
+    """An httpx client as the core makes them: its limits, the shared TLS context, and a pool that
+    gives each waiting request a connection of its own (:mod:`anyfast_core._pool`)."""
+    http = cls(limits=DEFAULT_LIMITS, timeout=timeout, verify=ssl_context())
+    use_fair_pool(http)
+    return http
 
 
 def as_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -199,7 +211,7 @@ class AnyFastClient(_BaseClient):
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(limits=DEFAULT_LIMITS, timeout=self.timeout, verify=ssl_context())
+        self._http = http_client or _new_http(httpx.Client, self.timeout)
 
     def chat(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatCompletion:
         """One whole answer. Hard finish reasons raise (see :func:`raise_for_finish_reason`)."""
@@ -283,7 +295,7 @@ class AsyncAnyFastClient(_BaseClient):
         loop = asyncio.get_running_loop()
         http = self._pools.get(loop)
         if http is None:
-            http = httpx.AsyncClient(limits=DEFAULT_LIMITS, timeout=self.timeout, verify=ssl_context())
+            http = _new_http(httpx.AsyncClient, self.timeout)
             # A started async generator is closed by the loop's shutdown (asyncio.run does it), which
             # closes the pool while its loop can still do so: no sockets left to the garbage collector.
             guard = _close_with_loop(http)
