@@ -39,7 +39,7 @@ def assign_requests(pool: Any) -> list[Any]:
     """
     closing: list[Any] = []
     taken = {id(request.connection) for request in pool._requests if request.connection is not None}
-    idle = sum(1 for connection in pool._connections if connection.is_idle())
+    idle = sum(1 for connection in pool._connections if connection.is_idle() and id(connection) not in taken)
     for connection in list(pool._connections):
         if connection.is_closed():
             pool._connections.remove(connection)
@@ -49,7 +49,7 @@ def assign_requests(pool: Any) -> list[Any]:
             pool._connections.remove(connection)
             closing.append(connection)
             idle -= connection.is_idle()
-        elif id(connection) not in taken and connection.is_idle() and idle > pool._max_keepalive_connections:
+        elif connection.is_idle() and idle > pool._max_keepalive_connections:
             pool._connections.remove(connection)
             closing.append(connection)
             idle -= 1
