@@ -4,6 +4,7 @@ demands it, structured output from a model that ignores the forced tool, faults,
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import pytest
@@ -124,6 +125,11 @@ def test_langgraph_stream_mode_messages_shows_reasoning(emulator: Emulator) -> N
     assert "".join(text)
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="create_agent's model node awaits the model without passing its config, and before Python 3.11 "
+    "asyncio does not carry it along, so LangGraph has no messages to stream (a documented LangChain limit)",
+)
 async def test_langgraph_astream_mode_messages_shows_reasoning(emulator_openai: Emulator) -> None:
     agent = _agent(_model(emulator_openai))
     pieces = [
