@@ -79,7 +79,7 @@ def test_requests_arriving_together_get_a_connection_each() -> None:
     assert len(pool._connections) == 3
 
 
-def test_a_connection_given_to_a_waiting_request_is_not_closed_as_surplus() -> None:
+def test_a_connection_given_to_a_waiting_request_is_neither_closed_nor_given_again() -> None:
     idle = Conn()
     pool, created = make_pool(idle, keepalive=0)
     given = waiting(pool, idle)
@@ -87,6 +87,9 @@ def test_a_connection_given_to_a_waiting_request_is_not_closed_as_surplus() -> N
     assert given.connection is idle
     assert pool._connections == [idle]
     assert created == []
+    later = waiting(pool)  # nor given to anyone else while its request wakes up
+    assert pool._assign_requests_to_connections() == []
+    assert later.connection is created[0]
 
 
 def test_only_idle_connections_count_against_keep_alive() -> None:
