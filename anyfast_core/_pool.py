@@ -1,7 +1,7 @@
 """Connection pools that give each waiting request a connection of its own.
 
 httpcore's pool runs one pass (``_assign_requests_to_connections``) on every request event. In
-httpcore 1.0 that pass has three faults, all met by a burst of calls:
+httpcore 1.0 that pass has four faults, the first three met by any burst of calls:
 
 - It gives every request that arrives in one tick the same idle connection: the connection stays
   idle until its request wakes up, so the next request still sees it free. All but one then get
@@ -11,10 +11,13 @@ httpcore 1.0 that pass has three faults, all met by a burst of calls:
   request (encode/httpcore#1110: in the sync pool the request can then hang until its read timeout).
 - It compares all connections, not the idle ones, with ``max_keepalive_connections``
   (encode/httpcore#1000), so idle connections are closed while any burst is running.
+- A connection given to a request that is cancelled (or times out waiting) before it wakes up stays
+  in the pool for good, neither idle nor in use: one slot lost each time.
 
 :func:`assign_requests` is the same pass with one more rule: a connection given to a request is
 taken until that request is done. It is not given again, not closed as surplus, and its expiry is not
-checked again (the pass that gave it checked it, at most one wake-up earlier). :func:`use_fair_pool`
+checked again (the pass that gave it checked it, at most one wake-up earlier). A connection that is
+busy but taken by no request is closed. :func:`use_fair_pool`
 installs it only on a plain HTTP/1.1 pool of httpcore 1.0, whose internals it was written for; any
 other pool is left as it is.
 """
@@ -39,17 +42,18 @@ def assign_requests(pool: Any) -> list[Any]:
     """
     closing: list[Any] = []
     taken = {id(request.connection) for request in pool._requests if request.connection is not None}
-    idle = sum(1 for connection in pool._connections if connection.is_idle() and id(connection) not in taken)
+    idle = sum(1 for c in pool._connections if id(c) not in taken and not c.is_closed() and c.is_idle())
     for connection in list(pool._connections):
         if connection.is_closed():
             pool._connections.remove(connection)
         elif id(connection) in taken:
             continue  # serving a request or about to: its expiry was checked in the pass that gave it
-        elif connection.has_expired():
+        elif not connection.is_idle():
+            # Busy with no request: its request was cancelled or timed out before it woke up (httpcore
+            # would keep it for good, a slot lost). Nothing can use it now.
             pool._connections.remove(connection)
             closing.append(connection)
-            idle -= connection.is_idle()
-        elif connection.is_idle() and idle > pool._max_keepalive_connections:
+        elif connection.has_expired() or idle > pool._max_keepalive_connections:  # an idle one: expired or surplus
             pool._connections.remove(connection)
             closing.append(connection)
             idle -= 1

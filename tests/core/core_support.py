@@ -272,6 +272,7 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall on reuse
 
             def do_POST(self) -> None:
                 sent = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))

@@ -190,7 +190,7 @@ def test_the_tls_context_follows_the_environments_ca_settings(monkeypatch: Any) 
 
     from anyfast_core._httpx import ssl_context
 
-    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "SSLKEYLOGFILE"):
         monkeypatch.delenv(name, raising=False)
     default = ssl_context()
     monkeypatch.setenv("SSL_CERT_FILE", certifi.where())

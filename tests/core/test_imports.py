@@ -79,14 +79,22 @@ def test_httpx_keeps_its_command_line_client_for_whoever_runs_it(cli_installed: 
         + "import anyfast_core.client, httpx\n"
         "assert 'httpx._main' not in sys.modules\n"
         "try:\n    httpx.main(['--help'])\nexcept SystemExit as exit:\n    print('exit', exit.code)\n"
+        + (
+            "from click.testing import CliRunner\n"
+            "print('runner', CliRunner().invoke(httpx.main, ['--help']).exit_code)\n"
+            if cli_installed
+            else "print('has name', hasattr(httpx.main, 'name'))\n"
+        )
     )
     if cli_installed:
         assert "Usage: httpx" in printed
         assert "exit 0" in printed
         assert "httpx._main" in loaded
+        assert "runner 0" in printed  # still a click command for click's own test runner
     else:
         assert "could not run" in printed
         assert "exit 1" in printed
+        assert "has name False" in printed
 
 
 def test_httpx_imported_first_is_left_as_it_is() -> None:

@@ -32,13 +32,13 @@ class Conn:
         self.state, self.origin, self.expired = state, origin, expired
 
     def is_closed(self) -> bool:
-        return self.state == "closed"
+        return self.state in ("closed", "failed")
 
     def has_expired(self) -> bool:
         return self.expired
 
     def is_idle(self) -> bool:
-        return self.state == "idle"
+        return self.state in ("idle", "failed")  # as httpcore's: a failed connect reads as idle, too
 
     def is_available(self) -> bool:
         return self.state == "idle"
@@ -95,6 +95,8 @@ def test_a_connection_given_to_a_waiting_request_is_neither_closed_nor_given_aga
 def test_only_idle_connections_count_against_keep_alive() -> None:
     busy = [Conn("active") for _ in range(5)]
     pool, _ = make_pool(*busy, Conn(), Conn(), keepalive=2)
+    for connection in busy:
+        waiting(pool, connection)
     assert pool._assign_requests_to_connections() == []  # 7 connections, 2 idle: within the limit
     surplus = Conn()
     pool._connections.append(surplus)
@@ -111,6 +113,22 @@ def test_an_expired_connection_is_closed_before_it_is_given() -> None:
     assert pool._assign_requests_to_connections() == [stale]
     assert stale not in pool._connections
     assert queued.connection is created[0]
+
+
+def test_a_failed_connection_does_not_count_against_keep_alive() -> None:
+    healthy = Conn()
+    pool, _ = make_pool(Conn("failed"), healthy, keepalive=1)
+    assert pool._assign_requests_to_connections() == []
+    assert pool._connections == [healthy]
+
+
+def test_a_busy_connection_that_no_request_holds_is_closed() -> None:
+    # Given to a request that was cancelled before it woke up: httpcore's pass keeps it for good.
+    orphan, serving = Conn("new"), Conn("active")
+    pool, _ = make_pool(orphan, serving)
+    waiting(pool, serving)
+    assert pool._assign_requests_to_connections() == [orphan]
+    assert pool._connections == [serving]
 
 
 def test_closed_connections_are_dropped() -> None:
