@@ -38,6 +38,7 @@ from anyfast_core.emulator.faults import (
 )
 from anyfast_core.emulator.server import Server
 from anyfast_core.emulator.wire import CREATED, DIALECTS, Dialect
+from anyfast_core.settings import DEFAULT_MODEL
 
 DEFAULT_API_KEY = "emulator-test-key"
 """The key :attr:`Emulator.api_key` reports when no ``api_keys`` are given (any key is then accepted)."""
@@ -80,7 +81,7 @@ class Emulator:
         tool_stream_default: bool = False,
         reasoning_tokens: bool = False,
         glm_newlines: bool = False,
-        models: Iterable[str] = ("glm-5.2",),
+        models: Iterable[str] = (DEFAULT_MODEL,),
         context_window: int = DEFAULT_CONTEXT_WINDOW,
     ) -> None:
         if dialect not in DIALECTS:

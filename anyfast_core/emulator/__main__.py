@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from anyfast_core.emulator import FAULTS, Emulator, FaultSpecError
+from anyfast_core.emulator.wire import DIALECTS
+from anyfast_core.settings import DEFAULT_MODEL
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="TCP port; 0 picks a free one (default: 8765)")
-    parser.add_argument("--dialect", choices=("glm", "openai"), default="glm", help="stream dialect (default: glm)")
+    parser.add_argument("--dialect", choices=DIALECTS, default="glm", help="stream dialect (default: glm)")
     parser.add_argument(
         "--fault", action="append", default=[], metavar="SPEC", help="a fault for every request (repeatable)"
     )
@@ -45,7 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reasoning-tokens", action="store_true", help="report completion_tokens_details")
     parser.add_argument("--glm-newlines", action="store_true", help="GLM's leading newline content deltas")
     parser.add_argument(
-        "--model", action="append", dest="models", metavar="ID", help="model ids /models lists (default: glm-5.2)"
+        "--model",
+        action="append",
+        dest="models",
+        metavar="ID",
+        help=f"model ids /models lists (default: {DEFAULT_MODEL})",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument(
@@ -70,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tool_stream_default=args.tool_stream_default,
             reasoning_tokens=args.reasoning_tokens,
             glm_newlines=args.glm_newlines,
-            models=args.models or ("glm-5.2",),
+            models=args.models or (DEFAULT_MODEL,),
         )
     except (FaultSpecError, ValueError) as exc:
         print(f"anyfast-emulator: {exc}", file=sys.stderr)

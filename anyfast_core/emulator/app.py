@@ -8,7 +8,6 @@ scripted answer with any answer and stream faults applied.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -17,7 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from anyfast_core.emulator.brain import Answer, PrefixCache, apply_limits, prompt_tokens, think, thinking_enabled
+from anyfast_core.emulator.brain import (
+    Answer,
+    PrefixCache,
+    apply_limits,
+    glm_id,
+    prompt_tokens,
+    think,
+    thinking_enabled,
+)
 from anyfast_core.emulator.faults import (
     FAULT_HEADER,
     KEY_PREFIX,
@@ -29,7 +36,7 @@ from anyfast_core.emulator.faults import (
 )
 from anyfast_core.emulator.tokens import pieces
 from anyfast_core.emulator.wire import (
-    CREATED,
+    DIALECTS,
     DONE_EVENT,
     Dialect,
     WireOptions,
@@ -40,6 +47,7 @@ from anyfast_core.emulator.wire import (
     stream_events,
 )
 from anyfast_core.errors import InvalidParameterError
+from anyfast_core.settings import DEFAULT_MODEL
 from anyfast_core.types import ChatRequest
 
 logger = logging.getLogger("anyfast_core.emulator")
@@ -79,7 +87,7 @@ class EmulatorConfig:
     tool_stream_default: bool = False
     reasoning_tokens: bool = False
     glm_newlines: bool = False
-    models: tuple[str, ...] = ("glm-5.2",)
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
     context_window: int = DEFAULT_CONTEXT_WINDOW
 
 
@@ -163,7 +171,7 @@ class App:
             ]
         except FaultSpecError as exc:
             self._record(request, path, body, ())
-            return json_plan(400, error_body(str(exc), type="emulator_error", code="fault_spec")), ()
+            return fault_spec_error(str(exc)), ()
         self._record(request, path, body, tuple(f.name for f in faults))
         active = self.counter.active(faults)
         fired = tuple(active)
@@ -172,7 +180,7 @@ class App:
         try:
             plan = self._route(request, path, key, body, active)
         except FaultSpecError as exc:
-            return json_plan(400, error_body(str(exc), type="emulator_error", code="fault_spec")), fired
+            return fault_spec_error(str(exc)), fired
         if "gateway_errors" in active and plan.status >= 400:
             plan = gateway_style(plan, request.body)
         slow = active.get("slow")
@@ -248,11 +256,8 @@ class App:
         dialect = (
             active["dialect"].params.get("name", self.config.dialect) if "dialect" in active else self.config.dialect
         )
-        if dialect not in ("glm", "openai"):
-            return json_plan(
-                400,
-                error_body(f"dialect {dialect!r}: expected glm or openai", type="emulator_error", code="fault_spec"),
-            )
+        if dialect not in DIALECTS:
+            return fault_spec_error(f"dialect {dialect!r}: expected {' or '.join(DIALECTS)}")
         tool_stream = body.get("tool_stream")
         if "tool_stream" in active:
             tool_stream = not active["tool_stream"].flag("off")
@@ -307,6 +312,11 @@ def _bearer(header: str | None) -> str | None:
 
 def json_plan(status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> Plan:
     return Plan(status, [("Content-Type", JSON_TYPE), *(headers or [])], dumps(body))
+
+
+def fault_spec_error(message: str) -> Plan:
+    """A fault asked for in a way the emulator cannot follow: the test's mistake, said as a 400."""
+    return json_plan(400, error_body(message, type="emulator_error", code="fault_spec"))
 
 
 def invalid(message: str) -> Plan:
@@ -376,7 +386,7 @@ def gateway_style(plan: Plan, request_body: bytes) -> Plan:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return plan
-    request_id = "20260101000000" + hashlib.sha256(request_body).hexdigest()[:16]
+    request_id = glm_id(request_body)
     error["message"] = f"{error.get('message', '')} (request id: {request_id})"
     error["type"] = "new_api_error"
     plan.body = dumps(body)
@@ -482,4 +492,4 @@ def stream_faults(
     return events, end
 
 
-__all__ = ["CREATED", "App", "EmulatorConfig", "HTTPRequest", "Plan", "Received"]
+__all__ = ["App", "EmulatorConfig", "HTTPRequest", "Plan", "Received"]

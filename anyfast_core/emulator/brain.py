@@ -52,6 +52,7 @@ from anyfast_core.emulator.schema_values import (
 from anyfast_core.emulator.selection import USE_TOOL, tool_score
 from anyfast_core.emulator.texts import text_answer
 from anyfast_core.emulator.tokens import count_tokens, message_tokens, pieces, tools_tokens
+from anyfast_core.settings import DEFAULT_MODEL
 
 DEFAULT_MAX_TOKENS = 65536
 PRIMING_TOKENS = 3
@@ -151,7 +152,7 @@ def think(body: dict[str, Any], *, cached_tokens: int = 0) -> Answer:
         reasoning += " Let me double-check that this is right before answering."
     answer = Answer(
         id=request_id,
-        model=str(body.get("model") or "glm-5.2"),
+        model=str(body.get("model") or DEFAULT_MODEL),
         reasoning=reasoning.strip() if thinking else "",
         content=content,
         tool_calls=calls,
@@ -211,7 +212,12 @@ def prompt_tokens(body: dict[str, Any]) -> int:
 
 def response_id(body: dict[str, Any]) -> str:
     """GLM-style id (timestamp digits, then hex), derived from the body so replays match."""
-    return "20260101000000" + hashlib.sha256(_canonical(body)).hexdigest()[:16]
+    return glm_id(_canonical(body))
+
+
+def glm_id(data: bytes) -> str:
+    """A GLM-style id for ``data``: timestamp digits, then 16 hex digits of its hash."""
+    return "20260101000000" + hashlib.sha256(data).hexdigest()[:16]
 
 
 def _canonical(value: Any) -> bytes:

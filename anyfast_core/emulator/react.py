@@ -74,8 +74,9 @@ def react_answer(conversation: Conversation) -> tuple[str, str] | None:
         return None
     final = "Final Answer:" if "Final Answer" in transcript else "Answer:"
     question = _question(conversation)
-    called = [m["name"].strip() for m in _ACTION.finditer(_after_instructions(conversation))]
-    observations = [clip(m["text"], 400) for m in _OBSERVATION.finditer(_after_instructions(conversation))]
+    turns = _after_instructions(conversation)
+    called = [m["name"].strip() for m in _ACTION.finditer(turns)]
+    observations = [clip(m["text"], 400) for m in _OBSERVATION.finditer(turns)]
     wanted = [t for t in tools if tool_score(t, question) >= 3]
     if not wanted and USE_TOOL.search(question.lower()):
         wanted = tools[:1]

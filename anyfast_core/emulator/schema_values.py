@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from anyfast_core.emulator.selection import name_words
+
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED = re.compile(
     r"(?<!\w)'([^'\n]{1,200})'(?!\w)|\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|\u2018([^\u2019\n]{1,200})\u2019|「([^」\n]{1,200})」"
@@ -68,7 +70,7 @@ class Prompt:
     def take_number(self, near: str = "") -> int | float | None:
         """The first unused number right after a mention of ``near`` (a property name, so "frame: 10,
         motor: 3" fills ``motor`` with 3 whatever the schema's order), else the first unused one."""
-        for word in _words(near):
+        for word in name_words(near):
             if len(word) < 3:
                 continue
             for mention in re.finditer(rf"\b{re.escape(word)}", self.lower):
@@ -136,7 +138,7 @@ def place_parameter(schema: dict[str, Any]) -> str | None:
         return None
     name = required[0]
     kind = properties[name].get("type", "string")
-    return name if kind == "string" and _is(_words(name), PLACE_FIELDS) else None
+    return name if kind == "string" and _is(name_words(name), PLACE_FIELDS) else None
 
 
 def _numbers(text: str) -> list[tuple[int, int | float]]:
@@ -268,7 +270,7 @@ def value_for(schema: Any, prompt: Prompt, *, name: str, root: dict[str, Any], s
     if kind == "boolean":
         if isinstance(schema.get("default"), bool):
             return schema["default"]
-        words = [w for w in _words(name) if len(w) > 2]
+        words = [w for w in name_words(name) if len(w) > 2]
         if any(f"{neg} {w}" in prompt.lower for w in words for neg in ("no", "not", "without")):
             return False
         return any(prompt.mentions(w) for w in words)
@@ -278,16 +280,11 @@ def value_for(schema: Any, prompt: Prompt, *, name: str, root: dict[str, Any], s
 
 
 def _wanted(prop: str, prompt: Prompt, structured: bool) -> bool:
-    words = _words(prop)
+    words = name_words(prop)
     negated = any(f"{neg} {w}" in prompt.lower for w in words for neg in ("no", "without", "not include"))
     if structured:
         return not negated
     return not negated and any(prompt.mentions(w) for w in words if len(w) > 2)
-
-
-def _words(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
-    return [w.lower() for w in re.split(r"[\s_\-.]+", spaced) if w]
 
 
 def _singular(name: str) -> str:
@@ -323,7 +320,7 @@ def _number(schema: dict[str, Any], found: int | float | None, root: dict[str, A
 def string_value(name: str, schema: dict[str, Any], prompt: Prompt) -> str:
     """A string for property ``name``: what the prompt offers for that kind of field, else a plausible
     constant. Never empty."""
-    words = _words(name)
+    words = name_words(name)
     fmt = schema.get("format")
     if fmt == "email":
         return _first(_EMAIL.findall(prompt.text)) or "user@example.com"

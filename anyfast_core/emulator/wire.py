@@ -158,7 +158,7 @@ def stream_chunks(answer: Answer, options: WireOptions) -> list[dict[str, Any]]:
 
 
 def encode_event(chunk: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + dumps(chunk) + b"\n\n"
 
 
 def stream_events(answer: Answer, options: WireOptions) -> list[bytes]:
