@@ -272,6 +272,7 @@ class App:
             glm_newlines=self.config.glm_newlines or "glm_newlines" in active,
         )
         headers = [("X-Request-Id", answer.id)]
+        sse_headers = [("Content-Type", SSE_TYPE), ("Cache-Control", "no-cache"), *headers]
         if not body.get("stream"):
             if "error_body_200" in active or "error_event" in active:
                 return json_plan(200, _stream_error(active), headers)
@@ -281,16 +282,10 @@ class App:
             return plan
         if "error_body_200" in active:
             events = [encode_event(_stream_error(active))]
-            return Plan(200, [("Content-Type", SSE_TYPE), ("Cache-Control", "no-cache"), *headers], events=events)
+            return Plan(200, sse_headers, events=events)
         events, end = stream_faults(stream_events(answer, options), active)
         fragment = active["fragment"].integer("size", 7) if "fragment" in active else 0
-        return Plan(
-            200,
-            [("Content-Type", SSE_TYPE), ("Cache-Control", "no-cache"), *headers],
-            events=events,
-            end=end,
-            fragment=fragment,
-        )
+        return Plan(200, sse_headers, events=events, end=end, fragment=fragment)
 
 
 def _model(model_id: str) -> dict[str, Any]:

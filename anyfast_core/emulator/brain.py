@@ -137,7 +137,6 @@ def think(body: dict[str, Any], *, cached_tokens: int = 0) -> Answer:
     if tools and choice != "none" and (forced or not conversation.pending_results):
         calls = plan_calls(body, tools, conversation)
     if calls:
-        content = ""
         reasoning = _call_reasoning(conversation.turn, calls)
     elif conversation.pending_results:
         content = _results_answer(conversation)
