@@ -17,12 +17,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import subprocess
 import sys
 import time
 
 from benchmarks import cases
-from benchmarks.server import ROOT
+from benchmarks.server import run_child
 
 
 async def _bursts(name: str, url: str, n: int) -> dict[str, float]:
@@ -35,27 +34,15 @@ async def _bursts(name: str, url: str, n: int) -> dict[str, float]:
         start = time.process_time()
         await asyncio.gather(*(call() for _ in range(n)))
         out[batch] = time.process_time() - start
-    out["_keep"] = id(warm_up)  # the warm-up model lives until here
     return out
 
 
 def run_burst(name: str, url: str, n: int, timeout: float = 120.0) -> dict[str, float]:
     """``{"fresh": seconds, "warm": seconds}`` for ``name`` in a child interpreter."""
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.burst", name, url, str(n)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"{name} burst failed: {out.stderr.strip().splitlines()[-1:]}")
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = run_child(["-m", "benchmarks.burst", name, url, str(n)], f"{name} burst", timeout)
     return result
 
 
 if __name__ == "__main__":
     result = asyncio.run(_bursts(sys.argv[1], sys.argv[2], int(sys.argv[3])))
-    result.pop("_keep")
     print(json.dumps(result))

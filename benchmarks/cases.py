@@ -58,7 +58,7 @@ def make_model(name: str, base_url: str) -> Any:
     if name == "ChatAnyFast":
         from langchain_anyfast import ChatAnyFast
 
-        return ChatAnyFast(model=canned.MODEL, api_key=SecretStr(API_KEY), base_url=base_url)  # type: ignore[call-arg]
+        return ChatAnyFast(model=canned.MODEL, api_key=SecretStr(API_KEY), base_url=base_url)
     if name == "OpenAILike":
         from llama_index.llms.openai_like import OpenAILike
 

@@ -10,13 +10,12 @@ is imported before the clock starts.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
-from benchmarks.server import ROOT
+from benchmarks import canned, cases
+from benchmarks.server import run_child
 
-_MODEL = "model='glm-5.2', api_key='sk-bench-0000'"
+_MODEL = f"model={canned.MODEL!r}, api_key={cases.API_KEY!r}"
 
 PROBES: dict[str, tuple[str, str]] = {
     # name: (import statement, construct-and-call statement or "")
@@ -56,17 +55,7 @@ print(json.dumps({{"import": _t1 - _t0, "first_call": _t2 - _t0 if {has_call} el
 def probe(name: str, base_url: str, timeout: float = 60.0) -> dict[str, float | None]:
     imports, call = PROBES[name]
     script = _TEMPLATE.format(imports=imports, call=call or "pass", has_call=bool(call))
-    out = subprocess.run(
-        [sys.executable, "-c", script, base_url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"{name} probe failed: {out.stderr.strip().splitlines()[-1:]}")
-    result: dict[str, float | None] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, float | None] = run_child(["-c", script, base_url], f"{name} probe", timeout)
     return result
 
 

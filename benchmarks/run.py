@@ -32,7 +32,7 @@ RAW = "raw httpx"
 LC_FLOOR = "langchain floor"
 LI_FLOOR = "llama-index floor"
 MODELS = ("ChatOpenAI", "ChatAnyFast", "OpenAILike", "AnyFast")
-STREAM_ROWS = {"s2k": canned.STREAM_SIZES["s2k"], "s20k": canned.STREAM_SIZES["s20k"]}
+STREAM_ROWS = canned.STREAM_SIZES  # chunks per stream row
 IN_PROCESS_ROWS = ("nonstream", "s2k", "tool", "s20k")
 
 

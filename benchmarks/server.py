@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from benchmarks.canned import bodies
+from benchmarks.canned import MODEL, bodies
 
 HOST = "127.0.0.1"
 DEFAULT_LIFETIME = 900.0
@@ -47,7 +49,9 @@ def _response(status: bytes, content_type: bytes, body: bytes) -> bytes:
 
 def build_routes() -> dict[tuple[bytes, bytes], bytes]:
     """Every ``(method, path)`` the server knows, with its full response bytes."""
-    models = b'{"object":"list","data":[{"id":"glm-5.2","object":"model","created":1626777600,"owned_by":"bench"}]}'
+    models = json.dumps(
+        {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 1626777600, "owned_by": "bench"}]}
+    ).encode()
     routes: dict[tuple[bytes, bytes], bytes] = {}
     for name, (content_type, body) in bodies().items():
         prefix = b"/" + name.encode() + b"/v1"
@@ -140,6 +144,18 @@ class CannedServer:
                 self._process.wait()
             if self._process.stdout is not None:
                 self._process.stdout.close()
+
+
+def run_child(args: list[str], what: str, timeout: float) -> Any:
+    """Run this interpreter with ``args`` from the repository root; the JSON of its last line.
+
+    A child that fails raises ``RuntimeError`` naming ``what`` and the child's last error line."""
+    out = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{what} failed: {out.stderr.strip().splitlines()[-1:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
