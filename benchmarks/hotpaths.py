@@ -109,19 +109,26 @@ def stages() -> list[tuple[str, float]]:
     return rows
 
 
+def core_stream(url: str) -> Callable[[], None]:
+    """Read one whole stream through the core's client, every delta, nothing else."""
+    client = AnyFastClient(api_key=cases.API_KEY, base_url=url)
+    request = ChatRequest.create(model=canned.MODEL, messages=[{"role": "user", "content": "Hi"}])
+
+    def run() -> None:
+        with client.stream(request) as stream:
+            for _ in stream:
+                pass
+
+    return run
+
+
 def end_to_end(url: str) -> list[tuple[str, float]]:
     from httpx_sse import connect_sse
 
     n = canned.STREAM_SIZES["s20k"]
     http = httpx.Client()
-    client = AnyFastClient(api_key=cases.API_KEY, base_url=url)
-    request = ChatRequest.create(model=canned.MODEL, messages=[{"role": "user", "content": "Hi"}])
+    core = core_stream(url)
     target = url + "/chat/completions"
-
-    def core() -> None:
-        with client.stream(request) as stream:
-            for _ in stream:
-                pass
 
     def with_httpx_sse() -> None:
         with connect_sse(http, "POST", target, content=cases.REQUEST) as source:
@@ -146,14 +153,7 @@ def end_to_end(url: str) -> list[tuple[str, float]]:
 
 def profile(target: str, url: str) -> None:
     if target == "core":
-        client = AnyFastClient(api_key=cases.API_KEY, base_url=url)
-        request = ChatRequest.create(model=canned.MODEL, messages=[{"role": "user", "content": "Hi"}])
-
-        def run() -> None:
-            with client.stream(request) as stream:
-                for _ in stream:
-                    pass
-
+        run = core_stream(url)
     else:
         name = "ChatAnyFast" if target == "langchain" else "AnyFast"
         run = cases.model_case(name, "s20k", url)()
