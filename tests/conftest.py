@@ -64,6 +64,25 @@ def _anyfast_env_hygiene(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture
+def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The core's retry waits, recorded instead of slept (so attempts can be counted fast)."""
+    import asyncio
+
+    import anyfast_core.client as core_client
+
+    waits: list[float] = []
+    real_async_sleep = asyncio.sleep
+
+    async def async_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_async_sleep(0)
+
+    monkeypatch.setattr(core_client, "_sleep", waits.append)
+    monkeypatch.setattr(core_client, "_async_sleep", async_sleep)
+    return waits
+
+
 # --------------------------------------------------------------------------- the emulator
 
 

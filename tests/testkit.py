@@ -3,7 +3,9 @@ the walk over an exception's causes that the secret scans use."""
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,3 +64,28 @@ def exception_chain(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         todo += [current.__cause__, current.__context__]
+
+
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+def merged(chunks: list[Any]) -> Any:
+    """Streamed pieces added up in order (LangChain chunks define ``+``)."""
+    assert chunks, "a stream that ends normally yields at least its closing chunk"
+    return functools.reduce(operator.add, chunks)
+
+
+def pool_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
+    return list(http._transport._pool.connections)  # type: ignore[union-attr]
+
+
+def busy_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
+    """Connections checked out of the pool (neither idle nor closed): a leak once calls are over."""
+    return [c for c in pool_connections(http) if not c.is_idle() and not c.is_closed()]

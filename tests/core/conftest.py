@@ -14,8 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from core_support import Harness, LoopbackServer, Reply, Server
 
-from anyfast_core import client as client_module
-
 
 @pytest.fixture(params=["sync", "async"])
 def mode(request: pytest.FixtureRequest) -> str:
@@ -30,19 +28,6 @@ def harness(mode: str) -> Callable[..., Harness]:
         return Harness(mode, Server(*replies), **client_kwargs)
 
     return make
-
-
-@pytest.fixture
-def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The waits between retries, recorded instead of slept."""
-    waited: list[float] = []
-
-    async def async_sleep(seconds: float) -> None:
-        waited.append(seconds)
-
-    monkeypatch.setattr(client_module, "_sleep", waited.append)
-    monkeypatch.setattr(client_module, "_async_sleep", async_sleep)
-    return waited
 
 
 @pytest.fixture(autouse=True)

@@ -10,15 +10,9 @@ from typing import Any
 
 import httpx
 from core_support import KEY, Body, Harness, LoopbackServer, chunk, request, sse, sse_response
+from testkit import busy_connections
 
 from anyfast_core import AnyFastClient, AsyncAnyFastClient
-
-
-def busy_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
-    """The pooled connections that are neither idle nor closed: still held by someone."""
-    pool = http._transport._pool  # type: ignore[union-attr]
-    return [c for c in pool.connections if not c.is_idle() and not c.is_closed()]
-
 
 LONG = [sse(chunk({"content": f"w{i} "}), done=False) for i in range(50)] + [sse(chunk({}, "stop"))]
 

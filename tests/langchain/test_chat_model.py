@@ -7,19 +7,15 @@ import json
 from typing import Any
 
 import pytest
+import testkit
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_anyfast import ChatAnyFast
 
 from .conftest import DATA, ScriptedServer
 
-
-def _sum(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    full = chunks[0]
-    for chunk in chunks[1:]:
-        full = full + chunk
-    return full
+_sum = testkit.merged
 
 
 # --------------------------------------------------------------------------- the request

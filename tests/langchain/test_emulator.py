@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import pytest
+import testkit
 from langchain_core.exceptions import ContextOverflowError, ModelRateLimitError, ModelRefusalError
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
@@ -23,16 +24,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::P
 STRICT = {"X-AnyFast-Fault": "strict, require_reasoning"}
 
 
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-@tool
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
+add, multiply = tool(testkit.add), tool(testkit.multiply)
 
 
 def _model(emu: Emulator, **kwargs: Any) -> ChatAnyFast:
@@ -63,9 +55,7 @@ def test_tool_loop_sends_reasoning_back(emulator_any: Emulator) -> None:
 def test_streamed_tool_loop_sends_reasoning_back(emulator_any: Emulator) -> None:
     model = _model(emulator_any, tool_stream=True).bind_tools([add, multiply])
     history: list[Any] = [HumanMessage("Multiply 6 by 7 using multiply.")]
-    full: Any = None
-    for chunk in model.stream(history):
-        full = chunk if full is None else full + chunk
+    full = testkit.merged(list(model.stream(history)))
     assert isinstance(full, AIMessageChunk)
     assert [c["name"] for c in full.tool_calls] == ["multiply"]
     history += [full, ToolMessage("42", tool_call_id=full.tool_calls[0]["id"])]
@@ -204,9 +194,7 @@ def test_one_instance_across_event_loops(emulator: Emulator) -> None:
 def test_unknown_finish_reason_passes_through(emulator_any: Emulator) -> None:
     model = _model(emulator_any, default_headers=fault_header("finish_unknown", reason="abort"))
     assert model.invoke("Tell me a story").response_metadata["finish_reason"] == "abort"
-    full: Any = None
-    for chunk in model.stream("Tell me a story"):
-        full = chunk if full is None else full + chunk
+    full = testkit.merged(list(model.stream("Tell me a story")))
     assert full.response_metadata["finish_reason"] == "abort"
 
 

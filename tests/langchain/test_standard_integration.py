@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import testkit
 from langchain_core.messages import AIMessage
 from langchain_core.utils import function_calling
 from langchain_tests.integration_tests import ChatModelIntegrationTests
@@ -58,9 +59,7 @@ class _ChatAnyFastSuite(AnyFastCapabilities, ChatModelIntegrationTests):
 def _run(model: ChatAnyFast, prompt: str, stream: bool) -> AIMessage:
     if not stream:
         return model.invoke(prompt)
-    full: Any = None
-    for chunk in model.stream(prompt):
-        full = chunk if full is None else full + chunk
+    full = testkit.merged(list(model.stream(prompt)))
     return AIMessage(**full.model_dump(exclude={"type", "tool_call_chunks", "chunk_position"}))
 
 

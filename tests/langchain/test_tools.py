@@ -6,23 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import testkit
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from langchain_anyfast import ChatAnyFast
 
-
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-@tool
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
+add, multiply = tool(testkit.add), tool(testkit.multiply)
 
 
 class GetWeather(BaseModel):
@@ -123,9 +114,7 @@ def test_streamed_tool_calls_whole_and_fragmented(
     chunks = list(model.bind_tools([GetWeather, add]).stream("Weather and sum"))
     fragments = [c for c in chunks if c.tool_call_chunks]
     assert len(fragments) > (4 if fragment else 1)
-    full = chunks[0]
-    for chunk in chunks[1:]:
-        full = full + chunk
+    full = testkit.merged(chunks)
     assert isinstance(full, AIMessageChunk)
     assert full.tool_calls == [
         {"name": "GetWeather", "args": {"city": "São Paulo 東京"}, "id": "c0", "type": "tool_call"},
@@ -140,9 +129,7 @@ def test_streamed_parallel_calls_held_to_one(server: Any, model: ChatAnyFast, gl
     calls = [glm.tool_call("add", {"a": 1, "b": 2}, "c0"), glm.tool_call("multiply", {"a": 3, "b": 4}, "c1")]
     server.sse(glm.chunks("", tool_calls=calls, fragment_tools=True, finish_reason="tool_calls"))
     chunks = list(model.bind_tools([add, multiply], parallel_tool_calls=False).stream("go"))
-    full = chunks[0]
-    for chunk in chunks[1:]:
-        full = full + chunk
+    full = testkit.merged(chunks)
     assert [c["name"] for c in full.tool_calls] == ["add"]
 
 
@@ -171,9 +158,7 @@ def test_reasoning_goes_back_across_a_tool_loop(server: Any, model: ChatAnyFast,
     ai = bound.invoke(history)
     history += [ai, ToolMessage(str(add.invoke(ai.tool_calls[0]["args"])), tool_call_id=ai.tool_calls[0]["id"])]
     chunks = list(bound.stream(history))
-    streamed = chunks[0]
-    for chunk in chunks[1:]:
-        streamed = streamed + chunk
+    streamed = testkit.merged(chunks)
     history += [streamed, ToolMessage("20", tool_call_id=streamed.tool_calls[0]["id"])]
     final = bound.invoke(history)
     assert final.content == "The result is 20."

@@ -10,6 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
 from testkit import RECORDINGS, ScriptedServer
 
 from llama_index_anyfast import AnyFast
@@ -163,3 +166,19 @@ def recording() -> Any:
         return path.read_bytes() if path.suffix == ".sse" else json.loads(path.read_bytes())
 
     return read
+
+
+class _Events(BaseEventHandler):
+    names: list[str]
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.names.append(type(event).__name__)
+
+
+@pytest.fixture
+def events() -> Any:
+    handler = _Events(names=[])
+    dispatcher = get_dispatcher()
+    dispatcher.add_event_handler(handler)
+    yield handler.names
+    dispatcher.event_handlers.remove(handler)

@@ -23,14 +23,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
+from testkit import add, multiply  # noqa
 
 
 QUESTION = "What are 2 + 3 and 2 * 3?"

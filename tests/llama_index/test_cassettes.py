@@ -17,9 +17,7 @@ from llama_index_anyfast import AnyFast
 pytestmark = pytest.mark.vcr
 
 
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
+from testkit import add, multiply  # noqa
 
 
 class Warranty(BaseModel):

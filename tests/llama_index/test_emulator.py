@@ -14,6 +14,7 @@ from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
+from testkit import busy_connections
 
 from anyfast_core import (
     AuthenticationError,
@@ -37,14 +38,7 @@ pytestmark = pytest.mark.filterwarnings(
 HELLO = [ChatMessage(role="user", content="Hello")]
 
 
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
+from testkit import add, multiply  # noqa
 
 
 class Warranty(BaseModel):
@@ -244,6 +238,5 @@ def test_a_stream_left_early_gives_its_connection_back(emulator: Emulator) -> No
         llm = AnyFast(api_key=emulator.api_key, api_base=emulator.base_url, http_client=http)
         for _ in llm.stream_chat([ChatMessage(role="user", content="Count to 50")]):
             break
-        pool = http._transport._pool  # type: ignore[attr-defined]
-        assert not [c for c in pool.connections if not (c.is_idle() or c.is_closed())]
+        assert busy_connections(http) == []
         assert llm.chat(HELLO).message.content  # and the model goes on working

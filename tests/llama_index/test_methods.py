@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, TextBlock, ThinkingBlock
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 
 from anyfast_core import (
     AuthenticationError,
@@ -220,7 +217,7 @@ def test_bad_call_arguments_raise_before_sending(
 
 
 def test_recorded_glm_answer(llm: AnyFast, server: Any, recording: Any) -> None:
-    server.json(recording("zai-glm-4.5_tool.2.json"))
+    server.recording("zai-glm-4.5_tool.2.json")
     response = llm.chat(USER)
     assert response.message.content.startswith("\n\nThe current weather in Florence")
     assert response.message.blocks[0].content.startswith('The weather function returned "40 C"')
@@ -229,7 +226,7 @@ def test_recorded_glm_answer(llm: AnyFast, server: Any, recording: Any) -> None:
 
 
 async def test_recorded_glm_stream(llm: AnyFast, server: Any, recording: Any) -> None:
-    server.sse(recording("zai-glm-4.5_tool_streaming.2.sse"))
+    server.recording("zai-glm-4.5_tool_streaming.2.sse")
     pieces = [p async for p in await llm.astream_chat(USER)]
     last = pieces[-1]
     assert "".join(p.delta or "" for p in pieces) == last.message.content
@@ -238,22 +235,6 @@ async def test_recorded_glm_stream(llm: AnyFast, server: Any, recording: Any) ->
 
 
 # --------------------------------------------------------------------------- events and token counts
-
-
-class _Events(BaseEventHandler):
-    names: list[str]
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.names.append(type(event).__name__)
-
-
-@pytest.fixture
-def events() -> Any:
-    handler = _Events(names=[])
-    dispatcher = get_dispatcher()
-    dispatcher.add_event_handler(handler)
-    yield handler.names
-    dispatcher.event_handlers.remove(handler)
 
 
 CALLS = {

@@ -8,9 +8,6 @@ from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel, ValidationError
 
@@ -93,28 +90,15 @@ def test_json_mode(make_llm: Any, server: Any, glm: SimpleNamespace, prompt: Pro
     assert prompt.output_parser is None  # the caller's template is left as it was
 
 
-class _Events(BaseEventHandler):
-    names: list[str]
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.names.append(type(event).__name__)
-
-
 def test_json_mode_fires_each_event_once(
-    make_llm: Any, server: Any, glm: SimpleNamespace, prompt: PromptTemplate
+    make_llm: Any, server: Any, glm: SimpleNamespace, prompt: PromptTemplate, events: list[str]
 ) -> None:
-    handler = _Events(names=[])
-    dispatcher = get_dispatcher()
-    dispatcher.add_event_handler(handler)
-    try:
-        llm = make_llm(pydantic_program_mode="llm")
-        server.json(glm.completion(content=json.dumps(TERMS)))
-        assert llm.structured_predict(Warranty, prompt, text=TEXT) == Warranty(**TERMS)
-    finally:
-        dispatcher.event_handlers.remove(handler)
+    llm = make_llm(pydantic_program_mode="llm")
+    server.json(glm.completion(content=json.dumps(TERMS)))
+    assert llm.structured_predict(Warranty, prompt, text=TEXT) == Warranty(**TERMS)
     for kind in ("LLMStructuredPredict", "LLMChat"):
-        assert handler.names.count(f"{kind}StartEvent") == 1
-        assert handler.names.count(f"{kind}EndEvent") == 1
+        assert events.count(f"{kind}StartEvent") == 1
+        assert events.count(f"{kind}EndEvent") == 1
     assert len(server.requests) == 1
 
 

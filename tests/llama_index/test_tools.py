@@ -106,8 +106,8 @@ async def test_streamed_tool_calls_from_every_fragment_and_index(
 def test_recorded_tool_turns_round_trip_like_the_recorded_client(llm: AnyFast, server: Any, recording: Any) -> None:
     """Replay GLM-4.6v's parallel tool calls; the follow-up request must carry what the real client
     sent: the assistant's text, both calls verbatim, and its reasoning."""
-    server.sse(recording("zai-glm-4.6v_multi_tool_streaming.1.sse"))
-    server.sse(recording("zai-glm-4.6v_multi_tool_streaming.2.sse"))
+    server.recording("zai-glm-4.6v_multi_tool_streaming.1.sse")
+    server.recording("zai-glm-4.6v_multi_tool_streaming.2.sse")
     history = [ChatMessage(role="system", content=SYSTEM)]
     first = list(llm.stream_chat_with_tools(TOOLS, user_msg=QUESTION, chat_history=history))[-1]
     assert isinstance(first.message.blocks[0], ThinkingBlock)
@@ -130,8 +130,8 @@ def test_recorded_tool_turns_round_trip_like_the_recorded_client(llm: AnyFast, s
 
 
 async def test_reasoning_goes_back_with_tool_results(llm: AnyFast, server: Any, recording: Any) -> None:
-    server.json(recording("zai-glm-4.5_tool.1.json"))
-    server.json(recording("zai-glm-4.5_tool.2.json"))
+    server.recording("zai-glm-4.5_tool.1.json")
+    server.recording("zai-glm-4.5_tool.2.json")
     weather = FunctionTool.from_defaults(fn=lambda location: "40 C", name="weather", description="Get weather")
     first = await llm.achat_with_tools([weather], user_msg="What's the weather in Florence,Italy?")
     (selection,) = llm.get_tool_calls_from_response(first)
@@ -170,7 +170,7 @@ def test_a_tool_calling_turn_survives_a_json_round_trip(llm: AnyFast, server: An
     # Chat stores serialize messages; what comes back must go out on the wire unchanged.
     from llama_index_anyfast.utils import to_wire_message
 
-    server.sse(recording("zai-glm-4.6v_multi_tool_streaming.1.sse"))
+    server.recording("zai-glm-4.6v_multi_tool_streaming.1.sse")
     message = list(llm.stream_chat_with_tools(TOOLS, user_msg=QUESTION))[-1].message
     restored = ChatMessage.model_validate_json(message.model_dump_json())
     assert to_wire_message(restored) == to_wire_message(message)
@@ -180,8 +180,8 @@ def test_a_tool_calling_turn_survives_a_json_round_trip(llm: AnyFast, server: An
 async def test_recorded_glm_45_stream_round_trip_adds_the_reasoning(llm: AnyFast, server: Any, recording: Any) -> None:
     """GLM-4.5's recorded client dropped the reasoning of its tool-calling turn; AnyFast sends it
     back (interleaved thinking wants it), and otherwise the same messages."""
-    server.sse(recording("zai-glm-4.5_tool_streaming.1.sse"))
-    server.sse(recording("zai-glm-4.5_tool_streaming.2.sse"))
+    server.recording("zai-glm-4.5_tool_streaming.1.sse")
+    server.recording("zai-glm-4.5_tool_streaming.2.sse")
     weather = FunctionTool.from_defaults(
         fn=lambda location: "40 C", name="weather", description="Get weather information for a location"
     )

@@ -1,6 +1,6 @@
 """Fixtures for the reliability tests (the helpers they share live in ``reliability_support``).
 
-* ``mode`` / ``stream_mode`` / ``whole_mode``: each adapter x sync/async x stream/whole in turn.
+* ``mode`` / ``whole_mode``: each adapter x sync/async x stream/whole in turn (``whole_mode``: whole only).
 * ``backoff`` records the core's retry waits instead of sleeping them (for faults without Retry-After).
 * ``keyed_emulator`` accepts one key only; ``closed_port_url`` points at a port nothing listens on.
 * ``report`` prints figures in pytest's terminal summary, whether or not output is captured.
@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -20,9 +19,8 @@ import pytest
 # Test modules import the helpers as a plain module (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from reliability_support import GOOD_KEY, MODES, STREAM_MODES, WHOLE_MODES, Mode
+from reliability_support import GOOD_KEY, MODES, WHOLE_MODES, Mode
 
-import anyfast_core.client as core_client
 from anyfast_core.emulator import Emulator
 
 
@@ -31,32 +29,9 @@ def mode(request: pytest.FixtureRequest) -> Mode:
     return request.param  # type: ignore[no-any-return]
 
 
-@pytest.fixture(params=STREAM_MODES, ids=str)
-def stream_mode(request: pytest.FixtureRequest) -> Mode:
-    return request.param  # type: ignore[no-any-return]
-
-
 @pytest.fixture(params=WHOLE_MODES, ids=str)
 def whole_mode(request: pytest.FixtureRequest) -> Mode:
     return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The retry waits the core asks for, recorded instead of slept (so attempts can be counted fast)."""
-    waits: list[float] = []
-    real_async_sleep = asyncio.sleep
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    async def async_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await real_async_sleep(0)
-
-    monkeypatch.setattr(core_client, "_sleep", sleep)
-    monkeypatch.setattr(core_client, "_async_sleep", async_sleep)
-    return waits
 
 
 @pytest.fixture(scope="session")

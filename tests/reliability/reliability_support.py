@@ -4,18 +4,18 @@ streamed and whole.
 * :class:`Mode` — adapter x sync/async x stream/whole; the ``mode`` fixture runs a test in all eight.
 * :func:`make_model` builds ``ChatAnyFast`` or ``AnyFast`` from the same settings; :func:`ask` sends one
   user prompt in a mode and returns the finished :class:`Reply` (or raises what the adapter raised).
-* :func:`busy_connections` reads an adapter's httpx pool: connections checked out and not yet back.
+* :func:`sync_pool` and :func:`async_pool` find an adapter's httpx pool (``testkit.busy_connections`` reads it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+from testkit import merged
 
 from anyfast_core import AnyFastClient, AsyncAnyFastClient
 
@@ -89,7 +89,7 @@ def ask_sync(model: Any, adapter: Adapter, stream: bool, prompt: str, **kwargs: 
         if not stream:
             return _lc_reply(model.invoke(prompt, **kwargs))
         chunks = list(model.stream(prompt, **kwargs))
-        return _lc_reply(_merge(chunks), len(chunks))
+        return _lc_reply(merged(chunks), len(chunks))
     messages = _li_messages(prompt)
     if not stream:
         return _li_reply(model.chat(messages, **kwargs))
@@ -102,20 +102,12 @@ async def ask_async(model: Any, adapter: Adapter, stream: bool, prompt: str, **k
         if not stream:
             return _lc_reply(await model.ainvoke(prompt, **kwargs))
         chunks = [chunk async for chunk in model.astream(prompt, **kwargs)]
-        return _lc_reply(_merge(chunks), len(chunks))
+        return _lc_reply(merged(chunks), len(chunks))
     messages = _li_messages(prompt)
     if not stream:
         return _li_reply(await model.achat(messages, **kwargs))
     responses = [r async for r in await model.astream_chat(messages, **kwargs)]
     return _li_reply(responses[-1], len(responses))
-
-
-def _merge(chunks: list[Any]) -> Any:
-    assert chunks, "a stream that ends normally yields at least its closing chunk"
-    merged = chunks[0]
-    for chunk in chunks[1:]:
-        merged = merged + chunk
-    return merged
 
 
 def _lc_reply(message: Any, pieces: int = 1) -> Reply:
@@ -153,20 +145,7 @@ async def async_pool(model: Any) -> httpx.AsyncClient:
     """The httpx pool the adapter's async client uses on the running loop."""
     client = core_client_of(model, sync=False)
     assert isinstance(client, AsyncAnyFastClient)
-    http: Any = client._client()  # a coroutine in newer cores, the pool itself in older ones
-    if inspect.isawaitable(http):
-        http = await http
-    assert isinstance(http, httpx.AsyncClient)
-    return http
-
-
-def pool_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
-    return list(http._transport._pool.connections)  # type: ignore[union-attr]
-
-
-def busy_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
-    """Connections checked out of the pool (neither idle nor closed): a leak once calls are over."""
-    return [c for c in pool_connections(http) if not c.is_idle() and not c.is_closed()]
+    return await client._client()
 
 
 def waiting_requests(http: httpx.Client | httpx.AsyncClient) -> int:

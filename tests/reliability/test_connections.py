@@ -16,13 +16,12 @@ from reliability_support import (
     ask,
     ask_async,
     async_pool,
-    busy_connections,
     make_model,
-    pool_connections,
     sync_pool,
     uid,
     waiting_requests,
 )
+from testkit import busy_connections, pool_connections
 
 from anyfast_core.emulator import Emulator
 

@@ -119,24 +119,24 @@ def test_gateway_html_page_persisting_raises_server_error(emulator: Emulator, mo
 # --------------------------------------------------------------------------- connections
 
 
-def test_connection_refused_is_retried_then_raises(closed_port_url: str, mode: Mode, backoff: list[float]) -> None:
+def test_connection_refused_is_retried_then_raises(closed_port_url: str, mode: Mode, delays: list[float]) -> None:
     model = make_model(mode.adapter, base_url=closed_port_url, api_key=GOOD_KEY, max_retries=2)
     error = raises(mode, core.APIConnectionError, ModelConnectionError, lambda: ask(model, mode, "Hi"))
     assert not isinstance(error, core.APITimeoutError)
-    assert len(backoff) == 2  # three attempts: the first and max_retries=2 more
+    assert len(delays) == 2  # three attempts: the first and max_retries=2 more
     assert "ConnectError" in str(error)
 
 
 def test_reset_before_response_is_retried_up_to_max_retries(
-    emulator: Emulator, mode: Mode, backoff: list[float]
+    emulator: Emulator, mode: Mode, delays: list[float]
 ) -> None:
     model = model_for(emulator, mode, "reset", fault_params={"id": uid()}, max_retries=2)
     raises(mode, core.APIConnectionError, ModelConnectionError, lambda: ask(model, mode, "Hi"))
     assert len(emulator.requests) == 3
-    assert len(backoff) == 2
+    assert len(delays) == 2
 
 
-def test_reset_once_then_success(emulator: Emulator, mode: Mode, backoff: list[float]) -> None:
+def test_reset_once_then_success(emulator: Emulator, mode: Mode, delays: list[float]) -> None:
     tag = uid()
     model = model_for(emulator, mode, "reset", fault_params={"times": 1, "id": tag})
     assert ask(model, mode, f"Say '{tag}'").text == tag
@@ -265,7 +265,7 @@ def test_langchain_invoke_over_a_cut_stream_raises(emulator: Emulator) -> None:
 
 
 def test_whole_answer_cut_short_is_an_error_never_an_answer(
-    emulator: Emulator, whole_mode: Mode, backoff: list[float]
+    emulator: Emulator, whole_mode: Mode, delays: list[float]
 ) -> None:
     model = model_for(emulator, whole_mode, "stream_cut", fault_params={"id": uid()}, max_retries=1)
     error = raises(whole_mode, core.AnyFastError, ModelConnectionError, lambda: ask(model, whole_mode, STORY))

@@ -28,12 +28,11 @@ from reliability_support import (
     ask_async,
     ask_sync,
     async_pool,
-    busy_connections,
     make_model,
-    pool_connections,
     sync_pool,
     waiting_requests,
 )
+from testkit import busy_connections, pool_connections
 
 import anyfast_core as core
 from anyfast_core import AnyFastClient

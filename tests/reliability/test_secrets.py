@@ -85,7 +85,7 @@ def test_errors_never_show_the_key(fault_servers: dict[str, Emulator], scenario:
 
 @pytest.mark.parametrize("mode", MODES, ids=str)
 def test_authentication_and_connection_errors_never_show_the_key(
-    keyed_emulator: Emulator, closed_port_url: str, mode: Mode, backoff: list[float]
+    keyed_emulator: Emulator, closed_port_url: str, mode: Mode, delays: list[float]
 ) -> None:
     for base_url in (keyed_emulator.base_url, closed_port_url):
         model = make_model(mode.adapter, base_url=base_url, api_key=KEY)
