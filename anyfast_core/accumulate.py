@@ -79,9 +79,6 @@ class _Text:
             self._joined = joined
         return self._joined
 
-    def __bool__(self) -> bool:
-        return bool(self._parts or self._joined)
-
 
 class StreamAccumulator:
     """Folds chunks into one answer; see the module docstring.

@@ -17,24 +17,25 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from pydantic import SecretStr
-from pydantic_core import from_json
 
 from anyfast_core._httpx import httpx, ssl_context
 from anyfast_core._pool import use_fair_pool
 from anyfast_core._version import __version__
-from anyfast_core.errors import AnyFastError, error_from_response
-from anyfast_core.pair import ClientPair
+from anyfast_core.errors import AnyFastError
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import check_timeout, require_api_key, resolve_api_key, resolve_base_url
-from anyfast_core.stream import AsyncChatStream, ChatStream, is_json_response
+from anyfast_core.stream import AsyncChatStream, ChatStream
 from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
 from anyfast_core.wire import (
+    STREAM_ONLY_FIELDS,
     chat_body,
     encode_json,
+    is_json_response,
     parse_completion,
     parse_models,
     raise_for_finish_reason,
     redact,
+    response_error,
     transport_error,
 )
 
@@ -45,9 +46,7 @@ __all__ = [
     "AsyncAnyFastClient",
     "AsyncChatStream",
     "ChatStream",
-    "ClientPair",
     "as_timeout",
-    "raise_for_finish_reason",
 ]
 
 logger = logging.getLogger("anyfast_core")
@@ -123,7 +122,7 @@ class _BaseClient:
         self, http: httpx.Client | httpx.AsyncClient, request: ChatRequest, stream: bool
     ) -> httpx.Request:
         body = chat_body(request, stream)
-        if not stream and any(getattr(request, name) is not None for name in ("tool_stream", "stream_options")):
+        if not stream and any(getattr(request, name) is not None for name in STREAM_ONLY_FIELDS):
             logger.debug("tool_stream and stream_options only shape streams; a whole answer is sent without them")
         return http.build_request(
             "POST",
@@ -179,26 +178,6 @@ async def _close_with_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None
         await http.aclose()
 
 
-def _response_error(response: httpx.Response, stream: bool) -> AnyFastError | None:
-    """The error a response stands for, or ``None`` if it is a success to hand over.
-
-    The body of an error status, and of a stream request answered with JSON, has been read.
-    A stream request answered with a JSON error object under 200 is an error here, so that
-    ``stream()`` raises it like any other; a whole answer's body is checked by ``parse_completion``.
-    """
-    if response.is_success and not (stream and is_json_response(response) and _is_error_body(response.content)):
-        return None
-    return error_from_response(response.status_code, response.content, response.headers)
-
-
-def _is_error_body(content: bytes) -> bool:
-    try:
-        data = from_json(content)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and bool(data.get("error")) and not data.get("choices")
-
-
 class AnyFastClient(_BaseClient):
     """Synchronous AnyFast client; thread-safe, one pooled connection set per instance.
 
@@ -236,7 +215,7 @@ class AnyFastClient(_BaseClient):
                 response = self._http.send(request, stream=stream)
                 if stream and not (response.is_success and not is_json_response(response)):
                     response.read()  # an error or a plain JSON body: small, read it whole
-                error = _response_error(response, stream)
+                error = response_error(response, stream)
                 if error is None:
                     return response
             except httpx.HTTPError as exc:
@@ -280,12 +259,10 @@ class AsyncAnyFastClient(_BaseClient):
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._injected = http_client
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Each loop's pool, and the guard that closes it with the loop.
+        self._pools: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     async def _client(self) -> httpx.AsyncClient:
@@ -293,16 +270,16 @@ class AsyncAnyFastClient(_BaseClient):
         if self._injected is not None:
             return self._injected
         loop = asyncio.get_running_loop()
-        http = self._pools.get(loop)
-        if http is None:
-            http = _new_http(httpx.AsyncClient, self.timeout)
-            # A started async generator is closed by the loop's shutdown (asyncio.run does it), which
-            # closes the pool while its loop can still do so: no sockets left to the garbage collector.
-            guard = _close_with_loop(http)
-            await guard.asend(None)
-            with self._lock:  # one loop runs in one thread, but several threads may share this client
-                self._pools[loop] = http
-                self._per_loop[loop] = guard
+        entry = self._pools.get(loop)
+        if entry is not None:
+            return entry[0]
+        http = _new_http(httpx.AsyncClient, self.timeout)
+        # A started async generator is closed by the loop's shutdown (asyncio.run does it), which
+        # closes the pool while its loop can still do so: no sockets left to the garbage collector.
+        guard = _close_with_loop(http)
+        await guard.asend(None)
+        with self._lock:  # one loop runs in one thread, but several threads may share this client
+            self._pools[loop] = (http, guard)
         return http
 
     async def chat(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatCompletion:
@@ -333,7 +310,7 @@ class AsyncAnyFastClient(_BaseClient):
                 response = await http.send(request, stream=stream)
                 if stream and not (response.is_success and not is_json_response(response)):
                     await response.aread()  # an error or a plain JSON body: small, read it whole
-                error = _response_error(response, stream)
+                error = response_error(response, stream)
                 if error is None:
                     return response
             except httpx.HTTPError as exc:
@@ -348,10 +325,9 @@ class AsyncAnyFastClient(_BaseClient):
         if self._injected is None:
             loop = asyncio.get_running_loop()
             with self._lock:
-                self._pools.pop(loop, None)
-                guard = self._per_loop.pop(loop, None)
-            if guard is not None:
-                await guard.aclose()
+                entry = self._pools.pop(loop, None)
+            if entry is not None:
+                await entry[1].aclose()
 
     async def __aenter__(self) -> AsyncAnyFastClient:
         return self

@@ -16,9 +16,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from anyfast_core.errors import RETRYABLE_STATUS, AnyFastError, APIStatusError, retry_after_seconds
+from anyfast_core.errors import AnyFastError, APIStatusError
 
-__all__ = ["RETRYABLE_STATUS", "RetryPolicy", "retry_after_seconds"]
+__all__ = ["RetryPolicy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1``: the server's ``Retry-After`` (see
-        :func:`retry_after_seconds`) if it gave one we wait for, else exponential backoff with
+        :func:`~anyfast_core.errors.retry_after_seconds`) if it gave one we wait for, else exponential backoff with
         jitter (so many clients do not retry in step)."""
         if retry_after is not None and 0 <= retry_after <= self.max_retry_after:
             return retry_after

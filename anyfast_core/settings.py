@@ -4,6 +4,7 @@ of the other client settings a model validates at construction, which never impo
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -94,7 +95,7 @@ def check_timeout(timeout: object) -> float | httpx.Timeout | None:
     if timeout is None:
         return None
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-        if timeout > 0:
+        if 0 < timeout < math.inf:
             return float(timeout)
     else:
         from anyfast_core._httpx import httpx

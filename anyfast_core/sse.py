@@ -13,8 +13,6 @@ other than ``data`` (``event``, ``id``, ``retry``) do not change the payload and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 DONE = b"[DONE]"
 _BOM = b"\xef\xbb\xbf"
 
@@ -96,11 +94,3 @@ class SSEDecoder:
                 data.append(b"")
             # Comments (":" keep-alives) and other fields carry nothing for a chat stream.
         return events
-
-
-def iter_sse_data(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Every event's data payload from an iterator of byte chunks, the last one flushed at the end."""
-    decoder = SSEDecoder()
-    for chunk in chunks:
-        yield from decoder.feed(chunk)
-    yield from decoder.flush()

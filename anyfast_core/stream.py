@@ -24,6 +24,7 @@ from anyfast_core.sse import DONE, SSEDecoder
 from anyfast_core.types import ChatCompletion
 from anyfast_core.wire import (
     completion_as_chunk,
+    is_json_response,
     parse_chunk,
     parse_completion,
     raise_for_finish_reason,
@@ -32,11 +33,6 @@ from anyfast_core.wire import (
 )
 
 _HEAD_LIMIT = 4096
-
-
-def is_json_response(response: httpx.Response) -> bool:
-    """Whether a stream request was answered with one JSON body instead of an event stream."""
-    return "json" in response.headers.get("content-type", "")
 
 
 class _StreamState:

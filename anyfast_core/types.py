@@ -9,20 +9,17 @@ reasons are plain strings so new ones pass through.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from anyfast_core.errors import InvalidParameterError
 
 ReasoningEffort = Literal["max", "xhigh", "high", "medium", "low", "minimal", "none"]
-REASONING_EFFORTS: tuple[str, ...] = ("max", "xhigh", "high", "medium", "low", "minimal", "none")
+REASONING_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
 MAX_TOKENS_LIMIT = 131072
 MESSAGE_ROLES = frozenset({"system", "user", "assistant", "tool"})
 TOOL_CHOICE_MODES = ("auto", "none", "required")
-
-FINISH_REASONS = ("stop", "tool_calls", "length", "sensitive", "network_error", "model_context_window_exceeded")
-"""Documented finish reasons; others are passed through as they come."""
 
 # What each constrained field allows, quoted in every error message about it.
 ALLOWED: dict[str, str] = {
@@ -87,16 +84,13 @@ class Tool(BaseModel):
         return self
 
 
-class NamedToolChoice(_Strict):
-    type: Literal["function"] = "function"
-    function: _ToolChoiceFunction
-
-
 class _ToolChoiceFunction(_Strict):
     name: Annotated[str, Field(min_length=1)]
 
 
-NamedToolChoice.model_rebuild()
+class NamedToolChoice(_Strict):
+    type: Literal["function"] = "function"
+    function: _ToolChoiceFunction
 
 
 class ResponseFormat(_Strict):
@@ -173,16 +167,16 @@ class ChatRequest(BaseModel):
     def _cross_field(self) -> ChatRequest:
         if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
             shown = self.tool_choice if isinstance(self.tool_choice, str) else self.tool_choice.model_dump()
-            raise _field_error("tool_choice", shown, "a tool_choice needs tools to choose from; pass tools=[...]")
+            raise _FieldError("tool_choice", shown, "a tool_choice needs tools to choose from; pass tools=[...]")
         if isinstance(self.tool_choice, NamedToolChoice) and self.tools:
             wanted = self.tool_choice.function.name
             names = [t.function.name for t in self.tools if t.function is not None]
             if wanted not in names:
-                raise _field_error("tool_choice", wanted, f"names no bound tool; bound tools: {names}")
+                raise _FieldError("tool_choice", wanted, f"names no bound tool; bound tools: {names}")
         if self.extra_body:
             clash = sorted(set(self.extra_body) & set(type(self).model_fields))
             if clash:
-                raise _field_error("extra_body", clash, "sets documented fields; pass them as parameters instead")
+                raise _FieldError("extra_body", clash, "sets documented fields; pass them as parameters instead")
         return self
 
     @classmethod
@@ -207,10 +201,6 @@ class _FieldError(ValueError):
         self.field, self.value, self.reason = field, value, reason
 
 
-def _field_error(field: str, value: Any, reason: str) -> _FieldError:
-    return _FieldError(field, value, reason)
-
-
 def check_message(message: Any, index: int = 0) -> None:
     """Check the shape of one wire message: a role the API knows and the keys that role needs.
 
@@ -218,29 +208,29 @@ def check_message(message: Any, index: int = 0) -> None:
     """
     where = f"messages[{index}]"
     if not isinstance(message, dict):
-        raise _field_error(where, message, "each message must be a dict with 'role' and 'content'")
+        raise _FieldError(where, message, "each message must be a dict with 'role' and 'content'")
     role = message.get("role")
     if role not in MESSAGE_ROLES:
-        raise _field_error(f"{where}.role", role, f"allowed roles: {', '.join(sorted(MESSAGE_ROLES))}")
+        raise _FieldError(f"{where}.role", role, f"allowed roles: {', '.join(sorted(MESSAGE_ROLES))}")
     content = message.get("content")
     if content is not None and not isinstance(content, (str, list)):
-        raise _field_error(f"{where}.content", content, "allowed: a string or a list of content parts")
+        raise _FieldError(f"{where}.content", content, "allowed: a string or a list of content parts")
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        raise _field_error(
+        raise _FieldError(
             f"{where}.tool_call_id", message.get("tool_call_id"), "a tool message needs the id of the call it answers"
         )
     if content is None and role != "assistant":
-        raise _field_error(f"{where}.content", None, f"a {role} message needs content")
+        raise _FieldError(f"{where}.content", None, f"a {role} message needs content")
     tool_calls = message.get("tool_calls")
     if role == "assistant" and tool_calls is not None:
         _check_tool_calls(tool_calls, where)
     if role == "assistant" and content is None and not tool_calls:
-        raise _field_error(f"{where}.content", None, "an assistant message needs content or tool_calls")
+        raise _FieldError(f"{where}.content", None, "an assistant message needs content or tool_calls")
 
 
 def _check_tool_calls(tool_calls: Any, where: str) -> None:
     if not isinstance(tool_calls, list):
-        raise _field_error(f"{where}.tool_calls", tool_calls, "allowed: a list of tool calls")
+        raise _FieldError(f"{where}.tool_calls", tool_calls, "allowed: a list of tool calls")
     for j, call in enumerate(tool_calls):
         function = call.get("function") if isinstance(call, dict) else None
         if not (
@@ -249,7 +239,7 @@ def _check_tool_calls(tool_calls: Any, where: str) -> None:
             and isinstance(function.get("name"), str)
             and isinstance(function.get("arguments"), str)
         ):
-            raise _field_error(
+            raise _FieldError(
                 f"{where}.tool_calls[{j}]",
                 call,
                 "allowed: {'id': str, 'type': 'function', 'function': {'name': str, 'arguments': JSON string}}",

@@ -27,14 +27,20 @@ from anyfast_core.errors import (
     MalformedResponseError,
     StreamEventError,
     UpstreamModelError,
+    _code,
+    _str,
     error_class,
     error_from_response,
     parse_error_body,
 )
-from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
+from anyfast_core.types import TOOL_CHOICE_MODES, ChatCompletion, ChatRequest, ModelInfo
 
 if TYPE_CHECKING:
     import httpx
+
+REQUEST_PARAMS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
+"""The documented request fields a framework model takes as settings or call parameters; the
+adapter sets the messages and ``extra_body`` itself, and the calling method decides ``stream``."""
 
 STREAM_ONLY_FIELDS = ("stream_options", "tool_stream")
 """Fields that shape how a stream is delivered and mean nothing for a whole answer."""
@@ -63,6 +69,30 @@ def chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
         for name in STREAM_ONLY_FIELDS:
             body.pop(name, None)
     return body
+
+
+def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Documented request fields (:data:`REQUEST_PARAMS`, validated by :class:`ChatRequest`) apart
+    from the others (sent as given in ``extra_body``).
+
+    >>> split_params({"temperature": 0.5, "top_k": 3})
+    ({'temperature': 0.5}, {'top_k': 3})
+    """
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in params.items():
+        (fields if key in REQUEST_PARAMS else extra)[key] = value
+    return fields, extra
+
+
+def tool_choice_on_wire(choice: str) -> str | dict[str, Any]:
+    """A ``tool_choice`` string as the API takes it: ``auto``, ``none`` and ``required`` as they are,
+    any other string as the name of the tool to call.
+
+    >>> tool_choice_on_wire("search")
+    {'type': 'function', 'function': {'name': 'search'}}
+    """
+    return choice if choice in TOOL_CHOICE_MODES else {"type": "function", "function": {"name": choice}}
 
 
 def thinking_param(thinking: bool | Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -191,10 +221,39 @@ def _json_object(content: bytes, what: str, status_code: int) -> dict[str, Any]:
     return data
 
 
+def is_json_response(response: httpx.Response) -> bool:
+    """Whether a stream request was answered with one JSON body instead of an event stream."""
+    return "json" in response.headers.get("content-type", "")
+
+
+def _is_error_object(data: Any) -> bool:
+    """A JSON body that is an error object (under 200 too), not an answer that mentions one."""
+    return isinstance(data, dict) and bool(data.get("error")) and not data.get("choices")
+
+
+def response_error(response: httpx.Response, stream: bool) -> AnyFastError | None:
+    """The error a response stands for, or ``None`` if it is a success to hand over.
+
+    The body of an error status, and of a stream request answered with JSON, has been read.
+    A stream request answered with a JSON error object under 200 is an error here, so that
+    ``stream()`` raises it like any other; a whole answer's body is checked by ``parse_completion``.
+    """
+    if response.is_success and not (stream and is_json_response(response) and _is_error_body(response.content)):
+        return None
+    return error_from_response(response.status_code, response.content, response.headers)
+
+
+def _is_error_body(content: bytes) -> bool:
+    try:
+        return _is_error_object(from_json(content))
+    except ValueError:
+        return False
+
+
 def parse_completion(response: httpx.Response) -> ChatCompletion:
     """A 2xx body as a completion; an error object under 200 raises its typed error."""
     data = _json_object(response.content, "a chat completion", response.status_code)
-    if data.get("error") and not data.get("choices"):
+    if _is_error_object(data):
         raise error_from_response(response.status_code, data, response.headers)
     try:
         completion = ChatCompletion.model_validate(data)
@@ -256,13 +315,13 @@ def parse_chunk(payload: bytes) -> dict[str, Any]:
         raise MalformedResponseError(f"Malformed stream event (not an object): {payload[:200]!r}")
     if chunk.get("error"):
         error = parse_error_body(chunk)
-        code = None if error.get("code") in (None, "") else str(error["code"])
+        code = _code(error.get("code"))
         kind = error_class(200, code).__name__
         raise StreamEventError(
             f"The server reported an error mid-stream ({kind}): {error.get('message') or chunk['error']}",
             status_code=200,
             code=code,
-            type=None if error.get("type") is None else str(error.get("type")),
+            type=_str(error.get("type")),
             request_id=error.get("request_id") if isinstance(error.get("request_id"), str) else None,
         )
     return chunk

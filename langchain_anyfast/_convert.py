@@ -27,7 +27,8 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGenerationChunk
 
 from anyfast_core import ChatCompletion, StreamDelta, ToolCall, Usage
-from anyfast_core.wire import wire_tool_call
+from anyfast_core.types import TOOL_CHOICE_MODES
+from anyfast_core.wire import tool_choice_on_wire, wire_tool_call
 
 PROVIDER = "anyfast"
 """``response_metadata["model_provider"]``: selects the content-block translator in ``_blocks``."""
@@ -200,16 +201,14 @@ def tool_choice_to_wire(tool_choice: Any, tool_names: Sequence[str]) -> str | di
     if tool_choice is False:
         return "none"
     if isinstance(tool_choice, str):
-        if tool_choice in ("auto", "none", "required"):
-            return tool_choice
         if tool_choice == "any":
             return "required"
-        if tool_choice not in tool_names:
+        if tool_choice not in TOOL_CHOICE_MODES and tool_choice not in tool_names:
             raise ValueError(
                 f"tool_choice={tool_choice!r} names no bound tool; bound tools: {list(tool_names)} "
                 "(or use 'auto', 'none', 'any', 'required')"
             )
-        return _named(tool_choice)
+        return tool_choice_on_wire(tool_choice)
     if isinstance(tool_choice, Mapping):
         function = tool_choice.get("function")
         name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")

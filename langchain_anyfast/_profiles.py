@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from anyfast_core.types import MAX_TOKENS_LIMIT
+
 _GLM_5_2: dict[str, Any] = {
     "name": "GLM-5.2",
-    "max_output_tokens": 131072,
+    "max_output_tokens": MAX_TOKENS_LIMIT,
     "text_inputs": True,
     "image_inputs": False,
     "image_url_inputs": False,
@@ -18,7 +20,7 @@ _GLM_5_2: dict[str, Any] = {
     "audio_outputs": False,
     "video_outputs": False,
     "reasoning_output": True,
-    "reasoning_effort_levels": ["none", "minimal", "low", "medium", "high", "xhigh", "max"],
+    "reasoning_effort_levels": ["none", "minimal", "low", "medium", "high", "xhigh", "max"],  # lowest first
     "reasoning_effort_default": "max",
     "tool_calling": True,
     "tool_choice": True,

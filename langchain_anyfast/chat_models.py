@@ -36,7 +36,7 @@ from anyfast_core.settings import (
     check_timeout,
     resolve_base_url,
 )
-from anyfast_core.wire import schema_in_prompt, thinking_param
+from anyfast_core.wire import schema_in_prompt, split_params, thinking_param
 from langchain_anyfast import _blocks  # noqa: F401  (registers the "anyfast" content-block translator)
 from langchain_anyfast._convert import (
     chunk_from_wire,
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 
     from anyfast_core import AnyFastClient, AsyncAnyFastClient
 
-_REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "extra_body", "stream"}
 _CLIENT_SETTINGS = frozenset(
     {
         "api_key",
@@ -277,7 +276,7 @@ class ChatAnyFast(BaseChatModel):
         """Fail at construction, with the field named, rather than at the first request."""
         RetryPolicy(max_retries=self.max_retries)
         resolve_base_url(self.base_url)
-        fields, extra = _split_params({**self._default_params, **self.model_kwargs})
+        fields, extra = split_params({**self._default_params, **self.model_kwargs})
         extra_body = {**(self.extra_body or {}), **extra} or None
         ChatRequest.create(**fields, messages=[{"role": "user", "content": "."}], extra_body=extra_body)
         return self
@@ -414,7 +413,7 @@ class ChatAnyFast(BaseChatModel):
             params["stream_options"] = {"include_usage": bool(stream_usage)}
             if self.tool_stream is not None:
                 params.setdefault("tool_stream", self.tool_stream)
-        fields, unknown = _split_params(params)
+        fields, unknown = split_params(params)
         extra.update(unknown)
         request = ChatRequest.create(**fields, messages=wire_messages, extra_body=extra or None)
         return request, parallel_tool_calls is False
@@ -590,19 +589,6 @@ class ChatAnyFast(BaseChatModel):
 # run_manager); inspect.signature returns a stored __signature__ at a third of the cost of rebuilding it.
 for _method in (ChatAnyFast._generate, ChatAnyFast._agenerate):
     _method.__signature__ = inspect.signature(_method)  # type: ignore[union-attr]
-
-
-def _split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Documented request fields (validated by the core) apart from others (sent as given)."""
-    fields: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, value in params.items():
-        if key in _REQUEST_FIELDS:
-            if value is not None:
-                fields[key] = value
-        else:
-            extra[key] = value
-    return fields, extra
 
 
 def _result(completion: ChatCompletion, model: str, first_call_only: bool) -> ChatResult:

@@ -7,7 +7,6 @@ answer with the pure functions in :mod:`llama_index_anyfast.utils`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +49,7 @@ from anyfast_core.settings import (
     resolve_base_url,
 )
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
-from anyfast_core.wire import schema_in_prompt, thinking_param
+from anyfast_core.wire import schema_in_prompt, split_params, thinking_param
 from llama_index_anyfast.utils import (
     chat_response,
     completion_response,
@@ -76,7 +75,6 @@ DEFAULT_CONTEXT_WINDOW = 200_000
 DEFAULT_MAX_OUTPUT = 65_536
 """What the server generates at most when ``max_tokens`` is not set (reasoning included)."""
 
-_REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
 _JSON_OBJECT = {"type": "json_object"}
 _SCHEMA_IN_PROMPT = "_schema_in_prompt"
 """Private call argument of JSON mode: a JSON schema to state in the system prompt of the request."""
@@ -202,13 +200,10 @@ class AnyFast(FunctionCallingLLM):
     @classmethod
     def _check_timeout(cls, value: Any) -> TimeoutSetting:
         if isinstance(value, dict):  # as serialized by to_dict
-            import httpx
+            from anyfast_core._httpx import httpx
 
             value = httpx.Timeout(**value)
-        timeout = check_timeout(value)  # the core's check: a number > 0 or an httpx.Timeout
-        if isinstance(timeout, float) and not math.isfinite(timeout):
-            raise ValueError(f"timeout={value!r}: allowed: a finite number of seconds > 0, or an httpx.Timeout")
-        return timeout
+        return check_timeout(value)  # the core's check: a finite number > 0 or an httpx.Timeout
 
     @field_validator("http_client", mode="before")
     @classmethod
@@ -273,12 +268,8 @@ class AnyFast(FunctionCallingLLM):
             "thinking": self.thinking,
             "reasoning_effort": self.reasoning_effort,
         }
-        extra_body: dict[str, Any] = {}
-        for key, value in self.additional_kwargs.items():
-            if key in _REQUEST_FIELDS:
-                fields[key] = value
-            else:
-                extra_body[key] = value
+        documented, extra_body = split_params(self.additional_kwargs)
+        fields.update(documented)
         for key, value in kwargs.items():
             if key == "extra_body":
                 extra_body.update(value or {})

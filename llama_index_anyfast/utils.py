@@ -32,7 +32,7 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import Model
 
 from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
-from anyfast_core.wire import json_from_text, wire_tool_call
+from anyfast_core.wire import json_from_text, tool_choice_on_wire, wire_tool_call
 
 _WIRE_ROLES: dict[str, str] = {
     MessageRole.SYSTEM.value: "system",
@@ -122,9 +122,7 @@ def tool_choice_param(tool_choice: str | dict[str, Any] | None, tool_required: b
         raise ValueError(
             f"tool_required=True contradicts tool_choice={tool_choice!r}; use tool_choice='required' or a tool name"
         )
-    if isinstance(tool_choice, str) and tool_choice not in ("auto", "none", "required"):
-        return {"type": "function", "function": {"name": tool_choice}}
-    return tool_choice
+    return tool_choice_on_wire(tool_choice) if isinstance(tool_choice, str) else tool_choice
 
 
 # --------------------------------------------------------------------------- responses

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from core_support import recording
 
-from anyfast_core.sse import DONE, SSEDecoder, iter_sse_data
+from anyfast_core.sse import DONE, SSEDecoder
 
 
 def decode(*pieces: bytes) -> list[bytes]:
-    return list(iter_sse_data(iter(pieces)))
+    decoder = SSEDecoder()
+    return [payload for piece in pieces for payload in decoder.feed(piece)] + decoder.flush()
 
 
 @pytest.mark.parametrize(
