@@ -80,7 +80,7 @@ def resolve_base_url(base_url: str | None = None) -> str:
 
 
 def check_timeout(timeout: object) -> float | httpx.Timeout | None:
-    """``timeout`` if it is ``None``, a number of seconds > 0 (as a float) or an ``httpx.Timeout``;
+    """``timeout`` if it is ``None``, a finite number of seconds > 0 (as a float) or an ``httpx.Timeout``;
     else a ``ValueError``. Models check their setting with it at construction, which must not need
     httpx: it is imported only for a value that is not a number (an ``httpx.Timeout`` means the
     caller has imported it already).
@@ -90,7 +90,7 @@ def check_timeout(timeout: object) -> float | httpx.Timeout | None:
     >>> check_timeout("30")
     Traceback (most recent call last):
     ...
-    ValueError: timeout='30': allowed: a number of seconds > 0 or an httpx.Timeout
+    ValueError: timeout='30': allowed: a finite number of seconds > 0 or an httpx.Timeout
     """
     if timeout is None:
         return None
@@ -102,7 +102,7 @@ def check_timeout(timeout: object) -> float | httpx.Timeout | None:
 
         if isinstance(timeout, httpx.Timeout):
             return timeout
-    raise ValueError(f"timeout={timeout!r}: allowed: a number of seconds > 0 or an httpx.Timeout")
+    raise ValueError(f"timeout={timeout!r}: allowed: a finite number of seconds > 0 or an httpx.Timeout")
 
 
 def check_http_client(client: _Client, name: str, *, is_async: bool = False) -> _Client:

@@ -123,6 +123,6 @@ def test_an_http_client_or_timeout_of_the_wrong_kind_is_named() -> None:
         assert check_http_client(sync, "http_client") is sync
         with pytest.raises(ValueError, match=r"http_async_client must be an httpx\.AsyncClient, got Client"):
             check_http_client(sync, "http_async_client", is_async=True)
-    for bad in (0, -1.0, float("nan"), True, "30", [30]):
+    for bad in (0, -1.0, float("nan"), float("inf"), True, "30", [30]):
         with pytest.raises(ValueError, match="timeout="):
             check_timeout(bad)
