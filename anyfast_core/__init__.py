@@ -35,6 +35,7 @@ from anyfast_core.errors import (
     UpstreamModelError,
 )
 from anyfast_core.pair import ClientPair
+from anyfast_core.response import raise_for_finish_reason
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL
 from anyfast_core.types import (
@@ -45,7 +46,6 @@ from anyfast_core.types import (
     ToolCall,
     Usage,
 )
-from anyfast_core.wire import raise_for_finish_reason
 
 if TYPE_CHECKING:
     from anyfast_core.client import AnyFastClient, AsyncAnyFastClient, AsyncChatStream, ChatStream

@@ -1,8 +1,8 @@
 """``AnyFastClient`` and ``AsyncAnyFastClient``: twins over one pooled httpx client each.
 
 Everything that is not I/O (body encoding, response parsing, error building, retry decisions,
-chunk folding) lives in pure functions (:mod:`anyfast_core.wire`, :mod:`anyfast_core.retry`,
-:mod:`anyfast_core.accumulate`); the twins differ only where they wait on the network.
+chunk folding) lives in pure functions (:mod:`anyfast_core.request`, :mod:`anyfast_core.response`,
+:mod:`anyfast_core.retry`, :mod:`anyfast_core.accumulate`); the twins differ only where they wait on the network.
 """
 
 from __future__ import annotations
@@ -22,14 +22,8 @@ from anyfast_core._httpx import httpx, ssl_context
 from anyfast_core._pool import use_fair_pool
 from anyfast_core._version import __version__
 from anyfast_core.errors import AnyFastError
-from anyfast_core.retry import RetryPolicy
-from anyfast_core.settings import check_timeout, require_api_key, resolve_api_key, resolve_base_url
-from anyfast_core.stream import AsyncChatStream, ChatStream
-from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
-from anyfast_core.wire import (
-    STREAM_ONLY_FIELDS,
-    chat_body,
-    encode_json,
+from anyfast_core.request import STREAM_ONLY_FIELDS, chat_body, encode_json
+from anyfast_core.response import (
     is_json_response,
     parse_completion,
     parse_models,
@@ -38,6 +32,10 @@ from anyfast_core.wire import (
     response_error,
     transport_error,
 )
+from anyfast_core.retry import RetryPolicy
+from anyfast_core.settings import check_timeout, require_api_key, resolve_api_key, resolve_base_url
+from anyfast_core.stream import AsyncChatStream, ChatStream
+from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -204,7 +204,7 @@ def error_from_response(
 ) -> APIStatusError:
     """Build the typed error for an error response; the class follows the status, refined by code."""
     error = parse_error_body(body)
-    code = _code(error.get("code"))
+    code = error_code(error.get("code"))
     message = str(error.get("message") or error.get("detail") or f"HTTP {status_code} with no error message")
     request_id = _request_id(error, message, headers)
     cls = error_class(status_code, code)
@@ -216,7 +216,7 @@ def error_from_response(
         message,
         status_code=status_code,
         code=code,
-        type=_str(error.get("type")),
+        type=optional_text(error.get("type")),
         request_id=request_id,
     )
     # The status says whether another try may help; a code that names a lasting condition (quota,
@@ -272,11 +272,13 @@ def error_class(status_code: int, code: str | None) -> type[APIStatusError]:
     return _BY_STATUS.get(status_code, APIStatusError)
 
 
-def _code(value: Any) -> str | None:
+def error_code(value: Any) -> str | None:
+    """An error code as text (servers send numbers or strings); empty means none."""
     return None if value is None or value == "" else str(value)
 
 
-def _str(value: Any) -> str | None:
+def optional_text(value: Any) -> str | None:
+    """A field as text, or ``None`` when absent."""
     return None if value is None else str(value)
 
 

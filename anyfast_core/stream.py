@@ -20,9 +20,7 @@ from anyfast_core.errors import (
     error_from_response,
     parse_error_body,
 )
-from anyfast_core.sse import DONE, SSEDecoder
-from anyfast_core.types import ChatCompletion
-from anyfast_core.wire import (
+from anyfast_core.response import (
     completion_as_chunk,
     is_json_response,
     parse_chunk,
@@ -31,6 +29,8 @@ from anyfast_core.wire import (
     redact,
     transport_error,
 )
+from anyfast_core.sse import DONE, SSEDecoder
+from anyfast_core.types import ChatCompletion
 
 _HEAD_LIMIT = 4096
 

@@ -27,8 +27,8 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGenerationChunk
 
 from anyfast_core import ChatCompletion, StreamDelta, ToolCall, Usage
+from anyfast_core.request import tool_choice_on_wire, wire_tool_call
 from anyfast_core.types import TOOL_CHOICE_MODES
-from anyfast_core.wire import tool_choice_on_wire, wire_tool_call
 
 PROVIDER = "anyfast"
 """``response_metadata["model_provider"]``: selects the content-block translator in ``_blocks``."""

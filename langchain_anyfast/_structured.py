@@ -16,11 +16,11 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, ValidationError
 
-from anyfast_core.wire import json_from_text
+from anyfast_core.structured import json_from_text
 
 
 def parse_json_text(text: str) -> Any:
-    """The JSON in a model's text (see :func:`anyfast_core.wire.json_from_text`), or an
+    """The JSON in a model's text (see :func:`anyfast_core.structured.json_from_text`), or an
     ``OutputParserException`` carrying the text when there is none."""
     try:
         return json_from_text(text)

@@ -27,6 +27,7 @@ from anyfast_core import (
     ChatRequest,
     ClientPair,
 )
+from anyfast_core.request import split_params, thinking_param
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
     AsyncHTTPClientSetting,
@@ -36,7 +37,7 @@ from anyfast_core.settings import (
     check_timeout,
     resolve_base_url,
 )
-from anyfast_core.wire import schema_in_prompt, split_params, thinking_param
+from anyfast_core.structured import schema_in_prompt
 from langchain_anyfast import _blocks  # noqa: F401  (registers the "anyfast" content-block translator)
 from langchain_anyfast._convert import (
     chunk_from_wire,

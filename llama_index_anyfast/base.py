@@ -38,6 +38,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
 from anyfast_core import ChatRequest, ClientPair
+from anyfast_core.request import split_params, thinking_param
 from anyfast_core.settings import (
     DEFAULT_MODEL,
     AsyncHTTPClientSetting,
@@ -48,8 +49,8 @@ from anyfast_core.settings import (
     resolve_api_key,
     resolve_base_url,
 )
+from anyfast_core.structured import schema_in_prompt
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
-from anyfast_core.wire import schema_in_prompt, split_params, thinking_param
 from llama_index_anyfast.utils import (
     chat_response,
     completion_response,

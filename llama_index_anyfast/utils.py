@@ -32,7 +32,8 @@ from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import Model
 
 from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
-from anyfast_core.wire import json_from_text, tool_choice_on_wire, wire_tool_call
+from anyfast_core.request import tool_choice_on_wire, wire_tool_call
+from anyfast_core.structured import json_from_text
 
 _WIRE_ROLES: dict[str, str] = {
     MessageRole.SYSTEM.value: "system",

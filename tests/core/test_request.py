@@ -9,7 +9,7 @@ import pytest
 from core_support import request
 
 from anyfast_core import ChatRequest, InvalidParameterError
-from anyfast_core.wire import chat_body
+from anyfast_core.request import chat_body
 
 WEATHER = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object", "properties": {}}}}
 

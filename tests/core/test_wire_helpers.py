@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from anyfast_core import InvalidParameterError
-from anyfast_core.wire import SCHEMA_INSTRUCTION, json_from_text, schema_in_prompt, thinking_param
+from anyfast_core.request import thinking_param
+from anyfast_core.structured import SCHEMA_INSTRUCTION, json_from_text, schema_in_prompt
 
 
 @pytest.mark.parametrize(

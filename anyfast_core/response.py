@@ -1,0 +1,197 @@
+"""Reading what the server sent: completions, stream events, model lists, and the errors they stand for.
+
+Pure functions over bodies and responses already received; the clients do the I/O.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr, ValidationError
+from pydantic_core import from_json
+
+from anyfast_core.errors import (
+    AnyFastError,
+    APIConnectionError,
+    APITimeoutError,
+    ContentFilterError,
+    ContextWindowExceededError,
+    MalformedResponseError,
+    StreamEventError,
+    UpstreamModelError,
+    error_class,
+    error_code,
+    error_from_response,
+    optional_text,
+    parse_error_body,
+)
+from anyfast_core.types import ChatCompletion, ModelInfo
+
+if TYPE_CHECKING:
+    import httpx
+
+_HARD_FINISH_REASONS: dict[str, tuple[type[AnyFastError], str]] = {
+    "sensitive": (ContentFilterError, "content safety blocked the output"),
+    "model_context_window_exceeded": (ContextWindowExceededError, "the conversation exceeded the model's context"),
+    "network_error": (UpstreamModelError, "inference failed upstream"),
+}
+
+
+def _json_object(content: bytes, what: str, status_code: int) -> dict[str, Any]:
+    try:
+        data = from_json(content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"Expected {what} (a JSON object), got {content[:200]!r}", status_code=status_code)
+    return data
+
+
+def is_json_response(response: httpx.Response) -> bool:
+    """Whether a stream request was answered with one JSON body instead of an event stream."""
+    return "json" in response.headers.get("content-type", "")
+
+
+def _is_error_object(data: Any) -> bool:
+    """A JSON body that is an error object (under 200 too), not an answer that mentions one."""
+    return isinstance(data, dict) and bool(data.get("error")) and not data.get("choices")
+
+
+def response_error(response: httpx.Response, stream: bool) -> AnyFastError | None:
+    """The error a response stands for, or ``None`` if it is a success to hand over.
+
+    The body of an error status, and of a stream request answered with JSON, has been read.
+    A stream request answered with a JSON error object under 200 is an error here, so that
+    ``stream()`` raises it like any other; a whole answer's body is checked by ``parse_completion``.
+    """
+    if response.is_success and not (stream and is_json_response(response) and _is_error_body(response.content)):
+        return None
+    return error_from_response(response.status_code, response.content, response.headers)
+
+
+def _is_error_body(content: bytes) -> bool:
+    try:
+        return _is_error_object(from_json(content))
+    except ValueError:
+        return False
+
+
+def parse_completion(response: httpx.Response) -> ChatCompletion:
+    """A 2xx body as a completion; an error object under 200 raises its typed error."""
+    data = _json_object(response.content, "a chat completion", response.status_code)
+    if _is_error_object(data):
+        raise error_from_response(response.status_code, data, response.headers)
+    try:
+        completion = ChatCompletion.model_validate(data)
+    except ValidationError as exc:
+        raise MalformedResponseError(
+            f"Unexpected chat completion shape: {exc}", status_code=response.status_code
+        ) from None
+    if not completion.choices:
+        raise MalformedResponseError(
+            f"The chat completion has no choices: {response.content[:200]!r}", status_code=response.status_code
+        )
+    if completion.request_id is None:
+        completion.request_id = response.headers.get("x-request-id") or completion.id or None
+    return completion
+
+
+def parse_models(response: httpx.Response) -> list[ModelInfo]:
+    """A ``GET /models`` body as model descriptions."""
+    data = _json_object(response.content, "a model list", response.status_code)
+    items = data.get("data")
+    try:
+        if not isinstance(items, list):
+            raise TypeError("'data' is not a list")
+        return [ModelInfo.model_validate(item) for item in items]
+    except (TypeError, ValidationError) as exc:
+        raise MalformedResponseError(f"Unexpected model list shape: {exc}", status_code=response.status_code) from None
+
+
+def raise_for_finish_reason(completion: ChatCompletion) -> None:
+    """Finish reasons that mean the answer is not an answer raise the matching error.
+
+    ``sensitive`` -> :class:`ContentFilterError`, ``model_context_window_exceeded`` ->
+    :class:`ContextWindowExceededError`, ``network_error`` -> :class:`UpstreamModelError`. The
+    partial completion rides along as ``error.partial``. ``length`` and unknown reasons return
+    normally: the caller sees them in the finish reason.
+    """
+    reason = completion.finish_reason
+    hard = _HARD_FINISH_REASONS.get(reason or "")
+    if hard is None:
+        return
+    cls, explanation = hard
+    raise cls(
+        f"The model stopped with finish_reason={reason!r}: {explanation}.",
+        status_code=200,
+        code=reason,
+        type="finish_reason",
+        request_id=completion.request_id or completion.id or None,
+        partial=completion,
+    )
+
+
+def parse_chunk(payload: bytes) -> dict[str, Any]:
+    """One SSE data payload as a chunk dict; error events and non-JSON raise typed errors."""
+    try:
+        chunk = from_json(payload)
+    except ValueError:
+        raise MalformedResponseError(f"Malformed stream event (not JSON): {payload[:200]!r}") from None
+    if not isinstance(chunk, dict):
+        raise MalformedResponseError(f"Malformed stream event (not an object): {payload[:200]!r}")
+    if chunk.get("error"):
+        error = parse_error_body(chunk)
+        code = error_code(error.get("code"))
+        kind = error_class(200, code).__name__
+        raise StreamEventError(
+            f"The server reported an error mid-stream ({kind}): {error.get('message') or chunk['error']}",
+            status_code=200,
+            code=code,
+            type=optional_text(error.get("type")),
+            request_id=error.get("request_id") if isinstance(error.get("request_id"), str) else None,
+        )
+    return chunk
+
+
+def completion_as_chunk(data: dict[str, Any]) -> dict[str, Any]:
+    """A whole completion (a server that ignored ``stream: true``) as the one chunk that carries it."""
+    choice = data["choices"][0]
+    return {
+        "id": data.get("id"),
+        "model": data.get("model"),
+        "created": data.get("created"),
+        "choices": [{"index": 0, "delta": choice.get("message") or {}, "finish_reason": choice.get("finish_reason")}],
+        "usage": data.get("usage"),
+    }
+
+
+def transport_error(exc: httpx.HTTPError, timeout: httpx.Timeout) -> AnyFastError:
+    """An httpx failure as our error. Connect and pool timeouts and connection failures are
+    retryable; read and write timeouts are not (the server may be working on the request, and a
+    second try would pay twice); a body that will not decode is malformed, not a network failure."""
+    import httpx  # only the clients call this, and they have imported it: the adapters' imports need not
+
+    if isinstance(exc, httpx.TimeoutException):
+        phase, seconds = {
+            httpx.ConnectTimeout: ("connect", timeout.connect),
+            httpx.ReadTimeout: ("read", timeout.read),
+            httpx.WriteTimeout: ("write", timeout.write),
+            httpx.PoolTimeout: ("pool", timeout.pool),
+        }.get(type(exc), ("request", timeout.read))
+        error: AnyFastError = APITimeoutError(
+            f"The request timed out ({phase} timeout of {seconds}s); raise timeout=... if the model needs longer."
+        )
+        error.is_retryable = phase in ("connect", "pool")
+        return error
+    if isinstance(exc, httpx.TransportError):
+        return APIConnectionError(f"Could not reach AnyFast: {type(exc).__name__}: {exc}")
+    return MalformedResponseError(f"The response could not be read: {type(exc).__name__}: {exc}")
+
+
+def redact(error: AnyFastError, api_key: SecretStr | None) -> AnyFastError:
+    """``error`` with every occurrence of the key replaced, in case a server echoed it back."""
+    key = api_key.get_secret_value() if api_key is not None else ""
+    if key and key in error.message:
+        error.message = error.message.replace(key, "**********")
+        error.args = (error.message,)
+    return error
