@@ -5,6 +5,7 @@ Pure functions over bodies and responses already received; the clients do the I/
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr, ValidationError
@@ -188,10 +189,31 @@ def transport_error(exc: httpx.HTTPError, timeout: httpx.Timeout) -> AnyFastErro
     return MalformedResponseError(f"The response could not be read: {type(exc).__name__}: {exc}")
 
 
+REDACT_MIN_LENGTH = 8
+"""Keys shorter than this are not masked. Real AnyFast keys are long random tokens; a test key such as
+``"k"`` or ``"test"`` is no secret, and masking it would mangle every message that contains the letters
+("Invalid API **********ey provided")."""
+
+_KEY_CHAR = "A-Za-z0-9"
+
+
 def redact(error: AnyFastError, api_key: SecretStr | None) -> AnyFastError:
-    """``error`` with every occurrence of the key replaced, in case a server echoed it back."""
+    """``error`` with every whole occurrence of the key masked, in case a server echoed it back.
+
+    Only the key as a token of its own is masked (not where it is part of a longer run of letters and
+    digits), and only a key of at least :data:`REDACT_MIN_LENGTH` characters, so ordinary text is never
+    mangled.
+
+    >>> from anyfast_core.errors import AuthenticationError
+    >>> redact(AuthenticationError("Invalid key sk-0123456789 provided"), SecretStr("sk-0123456789")).message
+    'Invalid key ********** provided'
+    >>> redact(AuthenticationError("Invalid API key provided"), SecretStr("k")).message
+    'Invalid API key provided'
+    """
     key = api_key.get_secret_value() if api_key is not None else ""
-    if key and key in error.message:
-        error.message = error.message.replace(key, "**********")
-        error.args = (error.message,)
+    if len(key) < REDACT_MIN_LENGTH or key not in error.message:
+        return error
+    whole = re.compile(f"(?<![{_KEY_CHAR}]){re.escape(key)}(?![{_KEY_CHAR}])")
+    error.message = whole.sub("**********", error.message)
+    error.args = (error.message,)
     return error

@@ -128,3 +128,31 @@ def test_retry_logs_do_not_show_an_echoed_key(
         harness(echo_key(503), max_retries=2).chat()
     assert any("Retrying" in r.getMessage() for r in caplog.records)
     assert all(KEY not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("key", "message", "shown"),
+    [
+        ("k", "Invalid API key provided", "Invalid API key provided"),
+        ("test", "the test key is not valid", "the test key is not valid"),
+        ("sk-1234", "Bad key: sk-1234", "Bad key: sk-1234"),
+        ("sk-12345", "Bad key: sk-12345.", "Bad key: **********."),
+        ("sk-12345", "sk-12345 and again 'sk-12345'", "********** and again '**********'"),
+        ("password", "passwords differ; password", "passwords differ; **********"),
+    ],
+)
+def test_redact_masks_only_whole_keys_long_enough_to_be_secrets(key: str, message: str, shown: str) -> None:
+    from pydantic import SecretStr
+
+    from anyfast_core.response import redact
+
+    error = redact(AnyFastError(message), SecretStr(key))
+    assert (error.message, str(error)) == (shown, shown)
+
+
+def test_a_short_key_echoed_by_the_server_leaves_the_message_readable(harness: Callable[..., Harness]) -> None:
+    def reply(req: httpx.Request) -> httpx.Response:
+        return json_response(401, {"error": {"message": "Invalid API key provided"}})
+
+    with pytest.raises(AnyFastError, match="Invalid API key provided"):
+        harness(reply, api_key="k").chat()
