@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from anyfast_core.errors import InvalidParameterError
+from anyfast_core.model_facts import MAX_OUTPUT_TOKENS
 
 ReasoningEffort = Literal["max", "xhigh", "high", "medium", "low", "minimal", "none"]
 REASONING_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
-MAX_TOKENS_LIMIT = 131072
+MAX_TOKENS_LIMIT = MAX_OUTPUT_TOKENS
 MESSAGE_ROLES = frozenset({"system", "user", "assistant", "tool"})
 TOOL_CHOICE_MODES = ("auto", "none", "required")
 

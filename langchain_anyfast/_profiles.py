@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyfast_core.types import MAX_TOKENS_LIMIT
+from anyfast_core.model_facts import CONTEXT_WINDOW, MAX_OUTPUT_TOKENS
 
 _GLM_5_2: dict[str, Any] = {
     "name": "GLM-5.2",
-    "max_output_tokens": MAX_TOKENS_LIMIT,
+    "max_input_tokens": CONTEXT_WINDOW,  # the guide's 1M; LangChain plans with it (e.g. summarization triggers)
+    "max_output_tokens": MAX_OUTPUT_TOKENS,
     "text_inputs": True,
     "image_inputs": False,
     "image_url_inputs": False,

@@ -38,6 +38,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
 from anyfast_core import ChatRequest, ClientPair
+from anyfast_core.model_facts import CONTEXT_WINDOW, DEFAULT_MAX_TOKENS
 from anyfast_core.request import split_params, thinking_param
 from anyfast_core.settings import (
     DEFAULT_MODEL,
@@ -70,10 +71,10 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import BasePromptTemplate
     from llama_index.core.tools.types import BaseTool
 
-DEFAULT_CONTEXT_WINDOW = 200_000
-"""GLM-5.2's context window in tokens."""
+DEFAULT_CONTEXT_WINDOW = CONTEXT_WINDOW
+"""GLM-5.2's context window in tokens (AnyFast's GLM-5.2 guide)."""
 
-DEFAULT_MAX_OUTPUT = 65_536
+DEFAULT_MAX_OUTPUT = DEFAULT_MAX_TOKENS
 """What the server generates at most when ``max_tokens`` is not set (reasoning included)."""
 
 _JSON_OBJECT = {"type": "json_object"}

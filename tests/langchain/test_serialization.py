@@ -64,12 +64,21 @@ def test_aliases() -> None:
 def test_profile() -> None:
     profile = ChatAnyFast(api_key="k").profile
     assert profile is not None
-    assert profile["max_output_tokens"] == 131072
+    assert (profile["max_input_tokens"], profile["max_output_tokens"]) == (1_000_000, 131_072)
     assert profile["reasoning_output"] is True
     assert profile["tool_calling"] is True
     assert profile["structured_output"] is True
     assert "xhigh" in profile["reasoning_effort_levels"]
     assert ChatAnyFast(api_key="k", model="some-other-model").profile is None
+
+
+def test_summarization_middleware_plans_with_the_profile_context_window() -> None:
+    from langchain.agents.middleware import SummarizationMiddleware
+
+    # A fraction-of-context trigger needs an integer max_input_tokens in the profile; without one this raises.
+    SummarizationMiddleware(ChatAnyFast(api_key="k"), trigger=("fraction", 0.8), keep=("fraction", 0.1))
+    with pytest.raises(ValueError, match="max_input_tokens"):
+        SummarizationMiddleware(ChatAnyFast(api_key="k", profile={}), trigger=("fraction", 0.8))
 
 
 def test_cache_answers_the_second_call(server: Any, make_model: Any, glm: Any) -> None:

@@ -32,11 +32,11 @@ def test_defaults_and_metadata() -> None:
         "glm-5.2",
         "https://www.anyfast.ai/v1",
         2,
-        200_000,
+        1_000_000,  # AnyFast's GLM-5.2 guide: a 1M-token context window
     )
     meta = llm.metadata
     assert (meta.is_chat_model, meta.is_function_calling_model, meta.model_name) == (True, True, "glm-5.2")
-    assert (meta.context_window, meta.num_output) == (200_000, 65_536)
+    assert (meta.context_window, meta.num_output) == (1_000_000, 65_536)
     assert AnyFast(max_tokens=1024, context_window=32_000).metadata.num_output == 1024
     assert AnyFast.class_name() == "AnyFast"
 

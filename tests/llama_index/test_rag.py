@@ -91,5 +91,5 @@ def test_context_window_leaves_room_for_retrieved_text(llm: AnyFast) -> None:
     from llama_index.core.indices.prompt_helper import PromptHelper
 
     helper = PromptHelper.from_llm_metadata(llm.metadata)
-    assert llm.metadata.context_window == 200_000
-    assert helper.context_window - helper.num_output > 100_000
+    assert llm.metadata.context_window == 1_000_000
+    assert helper.context_window - helper.num_output > 900_000
