@@ -58,7 +58,11 @@ def test_passing_failures_are_retried_then_succeed(
     ("status", "code", "cls"),
     [
         (400, None, BadRequestError),
-        (400, "1210", ContextWindowExceededError),
+        (400, "1261", ContextWindowExceededError),
+        (400, "1210", BadRequestError),
+        (429, "1310", QuotaExceededError),
+        (403, "insufficient_user_quota", QuotaExceededError),
+        (503, "model_not_found", NotFoundError),
         (400, "1301", ContentFilterError),
         (401, None, AuthenticationError),
         (403, None, PermissionDeniedError),

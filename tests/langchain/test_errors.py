@@ -33,7 +33,7 @@ def _error(message: str, code: str | None = None, type_: str = "new_api_error") 
 
 CASES = [
     (400, _error("bad param"), core.BadRequestError, ModelInvalidRequestError),
-    (400, _error("prompt too long", "1210"), core.ContextWindowExceededError, ContextOverflowError),
+    (400, _error("prompt too long", "1261"), core.ContextWindowExceededError, ContextOverflowError),
     (400, _error("unsafe input", "1301"), core.ContentFilterError, ModelRefusalError),
     (401, _error("Invalid API key provided.", "invalid_api_key"), core.AuthenticationError, ModelAuthenticationError),
     (403, _error("forbidden"), core.PermissionDeniedError, ModelPermissionDeniedError),
