@@ -81,6 +81,16 @@ def test_summarization_middleware_plans_with_the_profile_context_window() -> Non
         SummarizationMiddleware(ChatAnyFast(api_key="k", profile={}), trigger=("fraction", 0.8))
 
 
+def test_init_chat_model_takes_no_third_party_provider() -> None:
+    # What the README says about init_chat_model; if LangChain opens its provider list, this tells us to update it.
+    from langchain.chat_models import init_chat_model
+
+    with pytest.raises(ValueError, match="Unsupported provider='anyfast'"):
+        init_chat_model("glm-5.2", model_provider="anyfast")
+    with pytest.raises(TypeError, match="use it directly"):
+        init_chat_model(ChatAnyFast(api_key="k"))  # type: ignore[arg-type]
+
+
 def test_cache_answers_the_second_call(server: Any, make_model: Any, glm: Any) -> None:
     server.json(glm.completion("cached answer", reasoning="thought once"))
     model = make_model(cache=InMemoryCache())
