@@ -48,7 +48,7 @@ def anyfast_backend(offline: bool = False) -> Iterator[Backend]:
         return
 
     # Imported here: the emulator is a test and demo tool, never on the path of a live run.
-    from anyfast_core.emulator import Emulator
+    from anyfast_emulator import Emulator
 
     saved = {name: os.environ.get(name) for name in (API_KEY_ENV, BASE_URL_ENV)}
     with Emulator() as emulator:

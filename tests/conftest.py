@@ -2,7 +2,7 @@
 
 Fixtures:
 
-* ``emulator`` — the session's GLM-dialect :class:`~anyfast_core.emulator.Emulator`, reset before each
+* ``emulator`` — the session's GLM-dialect :class:`~anyfast_emulator.Emulator`, reset before each
   test (no requests recorded, fault counters and prompt cache cleared). ``emulator_openai`` is the
   same in the OpenAI stream dialect. ``emulator_server``/``emulator_openai_server`` are the un-reset
   session objects, for session- or module-scoped fixtures of your own; ``emulator_any`` runs a test
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"

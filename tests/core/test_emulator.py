@@ -29,8 +29,8 @@ from anyfast_core import (
     StreamInterruptedError,
     UpstreamModelError,
 )
-from anyfast_core.emulator import Emulator
-from anyfast_core.emulator.faults import fault_header
+from anyfast_emulator import Emulator
+from anyfast_emulator.faults import fault_header
 
 WEATHER = {
     "type": "function",

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 
 @dataclass

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from anyfast_core.emulator.brain import PrefixCache, find_schema, think
-from anyfast_core.emulator.schema_values import Prompt, values_for
-from anyfast_core.emulator.tokens import count_tokens, pieces
+from anyfast_emulator.brain import PrefixCache, find_schema, think
+from anyfast_emulator.schema_values import Prompt, values_for
+from anyfast_emulator.tokens import count_tokens, pieces
 
 
 def body(content: str | list[dict[str, Any]] = "Hello", **fields: Any) -> dict[str, Any]:

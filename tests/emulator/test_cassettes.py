@@ -13,7 +13,7 @@ import yaml
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from anyfast_core import AnyFastClient, ChatRequest
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 LIVE_KEY = os.environ.get("ANYFAST_API_KEY")  # read before the hygiene fixture clears it

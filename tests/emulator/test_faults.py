@@ -23,7 +23,7 @@ from anyfast_core import (
     StreamEventError,
     StreamInterruptedError,
 )
-from anyfast_core.emulator import FAULTS, Emulator, FaultSpecError, fault_header, fault_key
+from anyfast_emulator import FAULTS, Emulator, FaultSpecError, fault_header, fault_key
 
 WEATHER = {
     "type": "function",

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from testkit import RECORDINGS
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 DATA = RECORDINGS
 NON_STREAMING = ["zai-glm-4.5_tool.1", "zai-glm-4.5_tool.2"]

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 WEATHER = {
     "type": "function",
@@ -232,7 +232,7 @@ def test_expect_continue_and_chunked_request_bodies(emulator: Emulator, make_bod
 
 
 def test_received_requests_are_bounded() -> None:
-    from anyfast_core.emulator.app import MAX_RECEIVED
+    from anyfast_emulator.app import MAX_RECEIVED
 
     with Emulator() as emu:
         assert emu.app.received.maxlen == MAX_RECEIVED

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from anyfast_core.emulator import FAULTS
-from anyfast_core.emulator.__main__ import build_parser
+from anyfast_emulator import FAULTS
+from anyfast_emulator.__main__ import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def test_importing_the_client_and_adapters_does_not_import_the_emulator() -> Non
 
 def test_the_emulator_imports_no_framework() -> None:
     code = (
-        "import sys, json, anyfast_core.emulator\n"
+        "import sys, json, anyfast_emulator\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'langchain_core', 'llama_index', 'langchain_anyfast', 'llama_index_anyfast', 'vcr', 'pytest'})))"
     )
@@ -53,7 +53,7 @@ def test_command_line_serves_until_stopped() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [
-            *(sys.executable, "-m", "anyfast_core.emulator", "--port", "0", "--dialect", "openai"),
+            *(sys.executable, "-m", "anyfast_emulator", "--port", "0", "--dialect", "openai"),
             *("--fault", "keepalive", "--token-delay", "0.001", "--quiet"),
         ],
         stdout=subprocess.PIPE,
@@ -78,7 +78,7 @@ def test_command_line_serves_until_stopped() -> None:
 
 def test_command_line_rejects_an_unknown_fault() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "anyfast_core.emulator", "--port", "0", "--fault", "nope"],
+        [sys.executable, "-m", "anyfast_emulator", "--port", "0", "--fault", "nope"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 BODY = {"model": "glm-5.2", "messages": [{"role": "user", "content": "Write me 2 haikus."}]}
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from anyfast_core.accumulate import StreamAccumulator
-from anyfast_core.emulator.brain import Answer, PlannedCall, think
-from anyfast_core.emulator.wire import CREATED, WireOptions, completion_body, stream_chunks, stream_events
 from anyfast_core.response import parse_chunk
 from anyfast_core.sse import DONE, SSEDecoder
 from anyfast_core.types import ChatCompletion
+from anyfast_emulator.brain import Answer, PlannedCall, think
+from anyfast_emulator.wire import CREATED, WireOptions, completion_body, stream_chunks, stream_events
 
 CALLS = (
     PlannedCall("call_a", "add", '{"a": 2, "b": 3}'),

@@ -72,7 +72,7 @@ def test_readme_block_runs(
 
 
 def test_every_fault_in_the_readme_exists() -> None:
-    from anyfast_core.emulator import FAULTS
+    from anyfast_emulator import FAULTS
 
     text = README.read_text(encoding="utf-8")
     table = text[text.index("| fault | what the emulator does |") :]

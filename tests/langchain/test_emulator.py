@@ -15,7 +15,7 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 
 import anyfast_core as core
-from anyfast_core.emulator import Emulator, fault_header, fault_key
+from anyfast_emulator import Emulator, fault_header, fault_key
 from langchain_anyfast import ChatAnyFast
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::PendingDeprecationWarning")

@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.utils import function_calling
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from anyfast_core.emulator import Emulator, fault_header
+from anyfast_emulator import Emulator, fault_header
 from langchain_anyfast import ChatAnyFast
 
 from .capabilities import AnyFastCapabilities

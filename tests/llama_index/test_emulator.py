@@ -26,7 +26,7 @@ from anyfast_core import (
     StreamEventError,
     StreamInterruptedError,
 )
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 from llama_index_anyfast import AnyFast
 
 # llama-index-workflows builds agents with inspect.getmembers, which touches pydantic's deprecated

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reliability_support import GOOD_KEY, MODES, WHOLE_MODES, Mode
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 
 @pytest.fixture(params=MODES, ids=str)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from reliability_support import ADAPTERS, MODES, Adapter, Mode, ask, make_model
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 ADD_TOOL = {
     "type": "function",

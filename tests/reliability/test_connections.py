@@ -23,7 +23,7 @@ from reliability_support import (
 )
 from testkit import busy_connections, pool_connections
 
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 LONG = "Write 400 words"
 

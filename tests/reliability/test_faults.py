@@ -27,7 +27,7 @@ from reliability_support import GOOD_KEY, STREAM_MODES, Mode, ask, make_model, u
 
 import anyfast_core as core
 from anyfast_core import ChatCompletion
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 STORY = "Tell me a story"
 STORY_START = "Once upon a time, a small grey cat named Miso"

@@ -37,7 +37,7 @@ from testkit import busy_connections, pool_connections
 import anyfast_core as core
 from anyfast_core import AnyFastClient
 from anyfast_core.client import DEFAULT_LIMITS
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 ROUNDS = 5
 PER_ROUND = 100

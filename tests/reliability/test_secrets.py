@@ -21,7 +21,7 @@ from reliability_support import ADAPTERS, MODES, Adapter, Mode, ask, core_client
 from testkit import exception_chain as chain
 
 from anyfast_core import AnyFastError
-from anyfast_core.emulator import Emulator
+from anyfast_emulator import Emulator
 
 KEY = "sk-reliability-SECRET-7f3a9c2e5d1b4a60c8e2"
 PIECES = (KEY, KEY[-20:], KEY[3:23])  # the whole key, and pieces long enough to identify it

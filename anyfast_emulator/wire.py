@@ -1,4 +1,4 @@
-"""An :class:`~anyfast_core.emulator.brain.Answer` on the wire: JSON bodies and SSE events, in the two
+"""An :class:`~anyfast_emulator.brain.Answer` on the wire: JSON bodies and SSE events, in the two
 stream dialects seen in the wild. Pure functions over plain data.
 
 ``glm`` (what real GLM traffic looks like): no ``object`` in chunks, ``role`` repeated on every delta,
@@ -9,7 +9,7 @@ one-token reasoning deltas, each tool call whole in one chunk (the first one car
 delta only, ``finish_reason: null`` until the finish chunk, then a separate ``choices: []`` chunk with
 ``usage`` when ``stream_options.include_usage`` is set.
 
->>> from anyfast_core.emulator.brain import Answer
+>>> from anyfast_emulator.brain import Answer
 >>> events = stream_events(Answer(id="x", model="glm-5.2", content="Hi"), WireOptions())
 >>> events[-1]
 b'data: [DONE]\\n\\n'
@@ -21,8 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from anyfast_core.emulator.brain import Answer, PlannedCall
-from anyfast_core.emulator.tokens import pieces
+from anyfast_emulator.brain import Answer, PlannedCall
+from anyfast_emulator.tokens import pieces
 
 CREATED = 1767225600
 """The fixed ``created`` timestamp (2026-01-01T00:00:00Z): bodies carry no wall-clock time."""

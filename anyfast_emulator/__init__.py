@@ -3,7 +3,7 @@
 Nothing on the client path imports this package: it is only loaded when you ask for it.
 
 >>> from anyfast_core import AnyFastClient, ChatRequest
->>> from anyfast_core.emulator import Emulator
+>>> from anyfast_emulator import Emulator
 >>> with Emulator() as emu, AnyFastClient(api_key=emu.api_key, base_url=emu.base_url) as client:
 ...     answer = client.chat(ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hello"}]))
 >>> answer.message.content
@@ -11,13 +11,13 @@ Nothing on the client path imports this package: it is only loaded when you ask 
 >>> emu.requests[0]["messages"]
 [{'role': 'user', 'content': 'Hello'}]
 
-Faults on demand, by header or by key (see :mod:`anyfast_core.emulator.faults` for the list)::
+Faults on demand, by header or by key (see :mod:`anyfast_emulator.faults` for the list)::
 
     client = AnyFastClient(api_key=emu.api_key, base_url=emu.base_url,
                            default_headers=emu.fault_header("rate_limit", times=2, retry_after=0.1))
     client = AnyFastClient(api_key=emu.fault_key("http_503", times=1), base_url=emu.base_url)
 
-From a shell: ``python -m anyfast_core.emulator --port 8765`` (or ``anyfast-emulator``).
+From a shell: ``python -m anyfast_emulator --port 8765`` (or ``anyfast-emulator``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
-from anyfast_core.emulator.app import DEFAULT_CONTEXT_WINDOW, App, EmulatorConfig, Received
-from anyfast_core.emulator.faults import (
+from anyfast_core.settings import DEFAULT_MODEL
+from anyfast_emulator.app import DEFAULT_CONTEXT_WINDOW, App, EmulatorConfig, Received
+from anyfast_emulator.faults import (
     FAULT_HEADER,
     FAULTS,
     Fault,
@@ -36,9 +37,8 @@ from anyfast_core.emulator.faults import (
     fault_key,
     parse_faults,
 )
-from anyfast_core.emulator.server import Server
-from anyfast_core.emulator.wire import CREATED, DIALECTS, Dialect
-from anyfast_core.settings import DEFAULT_MODEL
+from anyfast_emulator.server import Server
+from anyfast_emulator.wire import CREATED, DIALECTS, Dialect
 
 DEFAULT_API_KEY = "emulator-test-key"
 """The key :attr:`Emulator.api_key` reports when no ``api_keys`` are given (any key is then accepted)."""

@@ -1,4 +1,4 @@
-"""Command line: ``python -m anyfast_core.emulator --port 8765`` (also installed as ``anyfast-emulator``)."""
+"""Command line: ``python -m anyfast_emulator --port 8765`` (also installed as ``anyfast-emulator``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from anyfast_core.emulator import FAULTS, Emulator, FaultSpecError
-from anyfast_core.emulator.wire import DIALECTS
 from anyfast_core.settings import DEFAULT_MODEL
+from anyfast_emulator import FAULTS, Emulator, FaultSpecError
+from anyfast_emulator.wire import DIALECTS
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from anyfast_core.emulator.selection import name_words
+from anyfast_emulator.selection import name_words
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED = re.compile(

@@ -16,10 +16,10 @@ import struct
 import threading
 from typing import Any
 
-from anyfast_core.emulator.app import REASONS, App, HTTPRequest, Plan, json_plan
-from anyfast_core.emulator.wire import error_body
+from anyfast_emulator.app import REASONS, App, HTTPRequest, Plan, json_plan
+from anyfast_emulator.wire import error_body
 
-logger = logging.getLogger("anyfast_core.emulator")
+logger = logging.getLogger("anyfast_emulator")
 
 MAX_HEADER_BYTES = 1 << 20
 

@@ -41,18 +41,18 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from anyfast_core.emulator.conversation import Conversation, clip
-from anyfast_core.emulator.react import react_answer
-from anyfast_core.emulator.schema_values import (
+from anyfast_core.settings import DEFAULT_MODEL
+from anyfast_emulator.conversation import Conversation, clip
+from anyfast_emulator.react import react_answer
+from anyfast_emulator.schema_values import (
     Prompt,
     place_parameter,
     string_value,
     values_for,
 )
-from anyfast_core.emulator.selection import USE_TOOL, tool_score
-from anyfast_core.emulator.texts import text_answer
-from anyfast_core.emulator.tokens import count_tokens, message_tokens, pieces, tools_tokens
-from anyfast_core.settings import DEFAULT_MODEL
+from anyfast_emulator.selection import USE_TOOL, tool_score
+from anyfast_emulator.texts import text_answer
+from anyfast_emulator.tokens import count_tokens, message_tokens, pieces, tools_tokens
 
 DEFAULT_MAX_TOKENS = 65536
 PRIMING_TOKENS = 3

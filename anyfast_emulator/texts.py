@@ -1,7 +1,7 @@
 """The scripted model's text answers: greetings, arithmetic, haikus, stories, jokes, counting, echoes of
 quoted text, answers picked from a retrieval context, and a plain acknowledgement. Pure.
 
->>> from anyfast_core.emulator.conversation import Conversation
+>>> from anyfast_emulator.conversation import Conversation
 >>> text_answer(Conversation([{"role": "user", "content": "What is 6 * 7?"}]))[0]
 '6 * 7 = 42.'
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from anyfast_core.emulator.conversation import Conversation, clip
-from anyfast_core.emulator.schema_values import Prompt
-from anyfast_core.emulator.selection import stem
+from anyfast_emulator.conversation import Conversation, clip
+from anyfast_emulator.schema_values import Prompt
+from anyfast_emulator.selection import stem
 
 HAIKUS = (
     "Silent cat at dawn\nwhiskers catch the morning light\nthe world is still warm\n\n"

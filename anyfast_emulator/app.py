@@ -16,7 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from anyfast_core.emulator.brain import (
+from anyfast_core.errors import InvalidParameterError
+from anyfast_core.settings import DEFAULT_MODEL
+from anyfast_core.types import ChatRequest
+from anyfast_emulator.brain import (
     Answer,
     PrefixCache,
     apply_limits,
@@ -25,7 +28,7 @@ from anyfast_core.emulator.brain import (
     think,
     thinking_enabled,
 )
-from anyfast_core.emulator.faults import (
+from anyfast_emulator.faults import (
     FAULT_HEADER,
     KEY_PREFIX,
     Fault,
@@ -34,8 +37,8 @@ from anyfast_core.emulator.faults import (
     faults_from_key,
     parse_faults,
 )
-from anyfast_core.emulator.tokens import pieces
-from anyfast_core.emulator.wire import (
+from anyfast_emulator.tokens import pieces
+from anyfast_emulator.wire import (
     DIALECTS,
     DONE_EVENT,
     Dialect,
@@ -46,11 +49,8 @@ from anyfast_core.emulator.wire import (
     error_body,
     stream_events,
 )
-from anyfast_core.errors import InvalidParameterError
-from anyfast_core.settings import DEFAULT_MODEL
-from anyfast_core.types import ChatRequest
 
-logger = logging.getLogger("anyfast_core.emulator")
+logger = logging.getLogger("anyfast_emulator")
 
 JSON_TYPE = "application/json; charset=UTF-8"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
@@ -79,7 +79,7 @@ REASONS = {
 
 @dataclass(frozen=True, slots=True)
 class EmulatorConfig:
-    """Server-wide settings; see :class:`~anyfast_core.emulator.Emulator` for their meaning."""
+    """Server-wide settings; see :class:`~anyfast_emulator.Emulator` for their meaning."""
 
     dialect: Dialect = "glm"
     api_keys: frozenset[str] | None = None
