@@ -27,6 +27,7 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGenerationChunk
 
 from anyfast_core import ChatCompletion, StreamDelta, ToolCall, Usage
+from anyfast_core.construct import Builder
 from anyfast_core.request import tool_choice_on_wire, wire_tool_call
 from anyfast_core.types import TOOL_CHOICE_MODES
 
@@ -328,61 +329,67 @@ class _NoItems(list):  # type: ignore[type-arg]
 
 
 _NO_ITEMS = _NoItems()
-_new = object.__new__
-_set = object.__setattr__
-_MESSAGE_FIELDS_SET = frozenset({"content", "additional_kwargs", "response_metadata"})
-_GENERATION_FIELDS_SET = frozenset({"text", "message"})
+_EMPTY_CHUNK: dict[str, Any] = {
+    "content": "",
+    "additional_kwargs": {},
+    "response_metadata": {},
+    "type": "AIMessageChunk",
+    "name": None,
+    "id": None,
+    "tool_calls": [],
+    "invalid_tool_calls": [],
+    "usage_metadata": None,
+    "tool_call_chunks": [],
+    "chunk_position": None,
+}
+# Fields set as ``AIMessageChunk(content=..., additional_kwargs=..., response_metadata=..., id=...)`` sets them.
+_build_message = Builder(AIMessageChunk, _EMPTY_CHUNK, {"content", "additional_kwargs", "response_metadata", "id"})
+_build_generation = Builder(
+    ChatGenerationChunk,
+    {"text": "", "generation_info": None, "type": "ChatGenerationChunk", "message": AIMessageChunk(content="")},
+    {"text", "message"},
+)
 
 
-def _plain_chunk(content: str, additional_kwargs: dict[str, Any]) -> ChatGenerationChunk:
-    """A text or reasoning chunk built the way pydantic's ``model_construct`` builds one, minus its
-    per-field default lookups (which inspect the default factories' signatures on every call and
-    cost more than the rest of the chunk's journey). Every field is set; nothing here needs
-    validation. A test checks the result equals a validated chunk."""
-    message = _new(AIMessageChunk)
-    _set(
-        message,
-        "__dict__",
+def _plain_chunk(content: str, additional_kwargs: dict[str, Any], message_id: str | None) -> ChatGenerationChunk:
+    """A text or reasoning chunk, unvalidated (every value here is already of its field's type):
+    langchain-core's own construction of it costs more than the rest of the chunk's journey. A test
+    checks the result equals a validated chunk."""
+    message = _build_message(
         {
             "content": content,
             "additional_kwargs": additional_kwargs,
             "response_metadata": dict(_CHUNK_METADATA),
             "type": "AIMessageChunk",
             "name": None,
-            "id": None,
+            "id": message_id,
             "tool_calls": _NO_ITEMS,
             "invalid_tool_calls": _NO_ITEMS,
             "usage_metadata": None,
             "tool_call_chunks": _NO_ITEMS,
             "chunk_position": None,
-        },
+        }
     )
-    _set(message, "__pydantic_fields_set__", set(_MESSAGE_FIELDS_SET))
-    _set(message, "__pydantic_extra__", {})  # messages allow extra fields
-    _set(message, "__pydantic_private__", None)
-    generation = _new(ChatGenerationChunk)
-    _set(
-        generation,
-        "__dict__",
-        {"text": content, "generation_info": None, "type": "ChatGenerationChunk", "message": message},
+    return _build_generation(
+        {"text": content, "generation_info": None, "type": "ChatGenerationChunk", "message": message}
     )
-    _set(generation, "__pydantic_fields_set__", set(_GENERATION_FIELDS_SET))
-    _set(generation, "__pydantic_extra__", None)
-    _set(generation, "__pydantic_private__", None)
-    return generation
 
 
-def chunk_from_wire(delta: StreamDelta, *, first_call_only: bool = False) -> ChatGenerationChunk | None:
+def chunk_from_wire(
+    delta: StreamDelta, *, message_id: str | None = None, first_call_only: bool = False
+) -> ChatGenerationChunk | None:
     """One streamed piece as a generation chunk: text in ``content``, reasoning in
     ``additional_kwargs["reasoning_content"]``, tool-call fragments as ``tool_call_chunks``.
 
+    ``message_id`` is the server's id for the answer (it comes with the first event): every chunk of
+    one call carries it, so UIs that group chunks by id show one message, and merging keeps it.
     Every chunk names the provider (chunk merging keeps one copy of an unchanged ``model_provider``)
     so its ``content_blocks`` come out of the same translator as the final message's.
     """
     content = delta.content
     additional_kwargs = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
     if not delta.tool_calls:
-        return _plain_chunk(content, additional_kwargs)
+        return _plain_chunk(content, additional_kwargs, message_id)
     fragments = [f for f in delta.tool_calls if f.index == 0] if first_call_only else delta.tool_calls
     if not (fragments or content or additional_kwargs):
         return None
@@ -392,6 +399,7 @@ def chunk_from_wire(delta: StreamDelta, *, first_call_only: bool = False) -> Cha
         additional_kwargs=additional_kwargs,
         response_metadata=dict(_CHUNK_METADATA),
         tool_call_chunks=chunks,
+        id=message_id,
     )
     return ChatGenerationChunk(message=message)
 

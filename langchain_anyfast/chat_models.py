@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
@@ -462,7 +461,10 @@ class ChatAnyFast(BaseChatModel):
         try:
             with self.client.stream(request) as stream:
                 for delta in stream:
-                    chunk = chunk_from_wire(delta, first_call_only=first_call_only)
+                    # The server's id arrives with the first event, before any delta.
+                    chunk = chunk_from_wire(
+                        delta, message_id=stream.accumulator.id or None, first_call_only=first_call_only
+                    )
                     if chunk is not None:
                         yield chunk
                 yield last_chunk_from_wire(stream.completion, request.model)
@@ -480,7 +482,9 @@ class ChatAnyFast(BaseChatModel):
         try:
             async with await self.async_client.stream(request) as stream:
                 async for delta in stream:
-                    chunk = chunk_from_wire(delta, first_call_only=first_call_only)
+                    chunk = chunk_from_wire(
+                        delta, message_id=stream.accumulator.id or None, first_call_only=first_call_only
+                    )
                     if chunk is not None:
                         yield chunk
                 yield last_chunk_from_wire(stream.completion, request.model)
@@ -584,12 +588,6 @@ class ChatAnyFast(BaseChatModel):
         parse_raw = RunnablePassthrough.assign(parsed=itemgetter("raw") | output_parser, parsing_error=lambda _: None)
         no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parse_raw.with_fallbacks([no_parse], exception_key="parsing_error")
-
-
-# langchain-core reads the signature of _generate / _agenerate on every call (to see whether they take
-# run_manager); inspect.signature returns a stored __signature__ at a third of the cost of rebuilding it.
-for _method in (ChatAnyFast._generate, ChatAnyFast._agenerate):
-    _method.__signature__ = inspect.signature(_method)  # type: ignore[union-attr]
 
 
 def _result(completion: ChatCompletion, model: str, first_call_only: bool) -> ChatResult:

@@ -14,7 +14,7 @@ streamed piece) and their completion twins. Reasoning travels both ways: it arri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     CachePoint,
@@ -26,12 +26,12 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import BaseModel
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.types import Model
 
 from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
+from anyfast_core.construct import Builder
 from anyfast_core.request import tool_choice_on_wire, wire_tool_call
 from anyfast_core.structured import json_from_text
 
@@ -47,7 +47,6 @@ _WIRE_ROLES: dict[str, str] = {
 }
 
 _ASSISTANT = MessageRole.ASSISTANT
-_Model = TypeVar("_Model", bound=BaseModel)
 
 # --------------------------------------------------------------------------- requests
 
@@ -197,31 +196,28 @@ def completion_response(completion: ChatCompletion) -> CompletionResponse:
 
 
 # Streaming builders run once per chunk: they read the core's accumulator (never fold again) and
-# assemble LlamaIndex's objects from values that are already of the right types, with ``_built``.
-
-_set_attribute = object.__setattr__
-_new = object.__new__
-
-
-def _built(cls: type[_Model], fields: dict[str, Any]) -> _Model:
-    """``cls(**fields)`` without re-validation, for ``fields`` naming every field with a valid value.
-
-    It is what pydantic's ``model_construct`` does, minus resolving every default again on each call
-    (which inspects default factories and costs more than validating): a long stream builds four of
-    these objects per chunk. The tests check that the result equals the validated construction.
-    """
-    obj = _new(cls)
-    _set_attribute(obj, "__dict__", fields)
-    _set_attribute(obj, "__pydantic_fields_set__", set(fields))
-    _set_attribute(obj, "__pydantic_extra__", None)
-    _set_attribute(obj, "__pydantic_private__", None)
-    return obj
+# assemble LlamaIndex's objects, unvalidated, from values that are already of the right types.
+_build_text = Builder(TextBlock, {"block_type": "text", "text": ""})
+_build_thinking = Builder(
+    ThinkingBlock, {"block_type": "thinking", "content": "", "num_tokens": None, "additional_information": {}}
+)
+_build_tool_call = Builder(
+    ToolCallBlock, {"block_type": "tool_call", "tool_call_id": None, "tool_name": "", "tool_kwargs": ""}
+)
+_build_message = Builder(ChatMessage, {"role": _ASSISTANT, "additional_kwargs": {}, "blocks": []})
+_build_chat = Builder(
+    ChatResponse,
+    {"message": ChatMessage(role=_ASSISTANT), "raw": None, "delta": "", "logprobs": None, "additional_kwargs": {}},
+)
+_build_completion = Builder(
+    CompletionResponse, {"text": "", "additional_kwargs": {}, "raw": None, "logprobs": None, "delta": ""}
+)
 
 
 def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_calls: bool) -> ChatResponse:
     """One streamed piece: cumulative blocks (reasoning first), ``delta`` = new answer text only,
     the new reasoning in ``additional_kwargs["thinking_delta"]``; ``raw`` is the core's delta."""
-    text = _built(TextBlock, {"block_type": "text", "text": acc.content})
+    text = _build_text({"block_type": "text", "text": acc.content})
     reasoning = acc.reasoning
     if reasoning:
         thinking: dict[str, Any] = {
@@ -230,7 +226,7 @@ def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_c
             "num_tokens": None,
             "additional_information": {},
         }
-        blocks: list[Any] = [_built(ThinkingBlock, thinking), text]
+        blocks: list[Any] = [_build_thinking(thinking), text]
     else:
         blocks = [text]
     message_kwargs: dict[str, Any] = {}
@@ -238,9 +234,8 @@ def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_c
         calls = acc.tool_calls()
         blocks.extend(_partial_tool_call_block(call) for call in calls)
         message_kwargs = _tool_calls_kwargs(calls)
-    message = _built(ChatMessage, {"role": _ASSISTANT, "additional_kwargs": message_kwargs, "blocks": blocks})
-    return _built(
-        ChatResponse,
+    message = _build_message({"role": _ASSISTANT, "additional_kwargs": message_kwargs, "blocks": blocks})
+    return _build_chat(
         {
             "message": message,
             "raw": delta,
@@ -253,8 +248,7 @@ def stream_chat_response(delta: StreamDelta, acc: StreamAccumulator, with_tool_c
 
 def _partial_tool_call_block(call: ToolCall) -> ToolCallBlock:
     # Arguments may still be partial JSON here: kept as text until the stream ends.
-    return _built(
-        ToolCallBlock,
+    return _build_tool_call(
         {
             "block_type": "tool_call",
             "tool_call_id": call.id,
@@ -276,8 +270,7 @@ def final_stream_chat_response(completion: ChatCompletion) -> ChatResponse:
 
 def stream_completion_response(delta: StreamDelta, acc: StreamAccumulator) -> CompletionResponse:
     """One streamed piece for ``stream_complete``: cumulative text, new text, new reasoning."""
-    return _built(
-        CompletionResponse,
+    return _build_completion(
         {
             "text": acc.content,
             "additional_kwargs": {"thinking_delta": delta.reasoning} if delta.reasoning else {},

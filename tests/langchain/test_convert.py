@@ -284,16 +284,28 @@ def test_last_chunk_carries_the_metadata_once() -> None:
     assert last.message.usage_metadata == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
 
 
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "model_construct"])
 @pytest.mark.parametrize("delta", [StreamDelta(content="Hi"), StreamDelta(reasoning="Hm"), StreamDelta("a", "b")])
-def test_fast_chunks_equal_validated_ones(delta: StreamDelta) -> None:
+def test_fast_chunks_equal_validated_ones(delta: StreamDelta, quick: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both ways of building a chunk (the quick one, and model_construct when langchain-core's fields
+    # differ from what the adapter knows) give what the validated constructor gives.
     from langchain_core.outputs import ChatGenerationChunk
 
-    fast = chunk_from_wire(delta)
+    from langchain_anyfast import _convert
+
+    if quick and not (_convert._build_message.fast and _convert._build_generation.fast):
+        pytest.skip("this langchain-core's fields differ from the adapter's: model_construct only")
+    monkeypatch.setattr(_convert._build_message, "fast", quick)
+    monkeypatch.setattr(_convert._build_generation, "fast", quick)
+    fast = chunk_from_wire(delta, message_id="chatcmpl-1")
     assert fast is not None
     additional_kwargs = {"reasoning_content": delta.reasoning} if delta.reasoning else {}
     validated = ChatGenerationChunk(
         message=AIMessageChunk(
-            content=delta.content, additional_kwargs=additional_kwargs, response_metadata={"model_provider": "anyfast"}
+            content=delta.content,
+            additional_kwargs=additional_kwargs,
+            response_metadata={"model_provider": "anyfast"},
+            id="chatcmpl-1",
         )
     )
     assert fast == validated

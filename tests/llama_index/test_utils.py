@@ -17,6 +17,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from anyfast_core import ChatCompletion, StreamAccumulator
+from anyfast_core.construct import Builder
 from llama_index_anyfast.utils import (
     chat_response,
     keep_first_tool_call,
@@ -231,10 +232,20 @@ def test_keep_first_tool_call() -> None:
     assert json.loads(json.dumps(message.model_dump()))["blocks"][1]["tool_call_id"] == "a"
 
 
-def test_streamed_objects_equal_validated_ones() -> None:
-    """The per-chunk objects are assembled without re-validation: they must be exactly what
-    validated construction gives (every field present, same values, nothing private left unset)."""
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "model_construct"])
+def test_streamed_objects_equal_validated_ones(quick: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-chunk objects are assembled without re-validation, the quick way or (when LlamaIndex's
+    fields differ from what the adapter knows) with model_construct: either way they must be exactly
+    what validated construction gives (every field present, same values, nothing private left unset)."""
+    from llama_index_anyfast import utils
     from llama_index_anyfast.utils import stream_completion_response
+
+    builders = [value for value in vars(utils).values() if isinstance(value, Builder)]
+    assert len(builders) == 6
+    if quick and not all(builder.fast for builder in builders):
+        pytest.skip("this LlamaIndex's fields differ from the adapter's: model_construct only")
+    for builder in builders:
+        monkeypatch.setattr(builder, "fast", quick)
 
     acc = StreamAccumulator()
     acc.add({"choices": [{"delta": {"reasoning_content": "hm"}}]})
