@@ -440,3 +440,38 @@ def test_stream_events_v3_with_tool_calls(server: ScriptedServer, model: ChatAny
     assert finish["event"] == "message-finish"
     assert finish["metadata"]["finish_reason"] == "tool_calls"
     assert finish["usage"]["input_tokens"] == 12
+
+
+SERVER_ID = "20260101120000abcdef"  # the id on every event of glm.chunks(...)
+
+
+@pytest.mark.parametrize("tools", [False, True], ids=["text", "tool_call"])
+def test_every_streamed_chunk_carries_the_server_id(
+    server: ScriptedServer, make_model: Any, glm: Any, tools: bool
+) -> None:
+    # One id per model call (the server's, known from the first event) on every chunk and on the merged
+    # message, as ChatOpenAI does: UIs that group streamed chunks by id show one message, not two.
+    calls = [glm.tool_call("add", {"a": 1, "b": 2}, "call_1")] if tools else None
+    for _ in range(2):
+        server.sse(glm.chunks("Done.", tool_calls=calls, fragment_tools=True))
+    model = make_model(tool_stream=True)
+    chunks = list(model.stream("Hi"))
+    assert len(chunks) > 5
+    assert {chunk.id for chunk in chunks} == {SERVER_ID}
+    assert testkit.merged(chunks).id == SERVER_ID
+    assert make_model(streaming=True).invoke("Hi").id == SERVER_ID
+
+
+async def test_every_async_streamed_chunk_and_event_carries_the_server_id(
+    server: ScriptedServer, model: ChatAnyFast, glm: Any
+) -> None:
+    for _ in range(2):
+        server.sse(glm.chunks("Hello there, friend."))
+    chunks = [chunk async for chunk in model.astream("Hi")]
+    assert {chunk.id for chunk in chunks} == {SERVER_ID}
+    events = [event async for event in model.astream_events("Hi", version="v2")]
+    streamed = [event["data"]["chunk"] for event in events if event["event"] == "on_chat_model_stream"]
+    assert len(streamed) > 5
+    assert {chunk.id for chunk in streamed} == {SERVER_ID}
+    (end,) = [event for event in events if event["event"] == "on_chat_model_end"]
+    assert end["data"]["output"].id == SERVER_ID

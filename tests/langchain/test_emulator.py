@@ -115,6 +115,21 @@ def test_langgraph_stream_mode_messages_shows_reasoning(emulator: Emulator) -> N
     assert "".join(text)
 
 
+def test_langgraph_stream_mode_messages_one_id_per_model_call(emulator: Emulator) -> None:
+    agent = _agent(_model(emulator))
+    ids: list[str | None] = []
+    final: dict[str, Any] = {}
+    for mode, part in agent.stream({"messages": [("user", QUESTION)]}, stream_mode=["messages", "values"]):
+        if mode == "values":
+            final = part
+        elif isinstance(part[0], AIMessageChunk) and (not ids or ids[-1] != part[0].id):
+            ids.append(part[0].id)
+    assert len(ids) == 2  # a tool-calling turn, then the answer: one id each, never repeated
+    assert len(set(ids)) == 2
+    assert [m.id for m in final["messages"] if isinstance(m, AIMessage)] == ids  # the merged messages too
+    assert all(isinstance(i, str) and not i.startswith("lc_") for i in ids)  # the server's ids
+
+
 @pytest.mark.skipif(
     sys.version_info < (3, 11),
     reason="create_agent's model node awaits the model without passing its config, and before Python 3.11 "
