@@ -1,29 +1,273 @@
-"""Building the wire request: the JSON body both clients send, and the pieces adapters assemble it from.
+"""Building the wire request: the one policy both adapters send through, and the body both clients send.
 
+An adapter renames its framework's terms (messages, tools, aliases) into the core's and calls
+:func:`build_request` with its settings, its extra body and the call's arguments; the model's
+settings are checked by :func:`check_settings` (the same rules, no messages needed) when it is made.
 Pure functions, no I/O.
 
->>> request = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}], tool_stream=True)
->>> chat_body(request, stream=False)
-{'model': 'glm-5.2', 'messages': [{'role': 'user', 'content': 'Hi'}], 'stream': False}
->>> chat_body(request, stream=True)["stream_options"]
-{'include_usage': True}
+>>> built = build_request(
+...     [{"role": "user", "content": "Hi"}],
+...     settings={"model": "glm-5.2", "thinking": False, "stop": "END"},
+...     call={"temperature": 0.2, "stream_usage": False},
+...     stream=True,
+... )
+>>> chat_body(built.request, stream=True)  # doctest: +NORMALIZE_WHITESPACE
+{'model': 'glm-5.2', 'messages': [{'role': 'user', 'content': 'Hi'}], 'thinking': {'type': 'disabled'},
+ 'temperature': 0.2, 'stream': True, 'stop': ['END'], 'stream_options': {'include_usage': True}}
+>>> usage_wanted(built.request)  # the stream asks for usage anyway (see chat_body); the caller wants none shown
+False
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+import warnings
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from anyfast_core.errors import InvalidParameterError
-from anyfast_core.types import TOOL_CHOICE_MODES, ChatRequest
+from anyfast_core.structured import schema_in_prompt
+from anyfast_core.types import TOOL_CHOICE_MODES, ChatRequest, RequestParams
 
 REQUEST_PARAMS = frozenset(ChatRequest.model_fields) - {"messages", "stream", "extra_body"}
 """The documented request fields a framework model takes as settings or call parameters; the
 adapter sets the messages and ``extra_body`` itself, and the calling method decides ``stream``."""
 
+CALL_OPTIONS = frozenset({"stream_usage", "parallel_tool_calls"})
+"""Parameters that are no field of the API: what the caller wants done with the answer.
+``stream_usage=False`` hides the usage of a stream; ``parallel_tool_calls=False`` keeps only the first
+tool call of an answer (the API has no such switch)."""
+
+PARAMETERS = REQUEST_PARAMS | CALL_OPTIONS
+"""Every name a model's settings and a call's arguments may use, besides ``extra_body``."""
+
+CLIENT_SETTINGS = frozenset(
+    {
+        "api_key",
+        "base_url",
+        "api_base",
+        "timeout",
+        "request_timeout",
+        "max_retries",
+        "http_client",
+        "http_async_client",
+        "async_http_client",
+        "default_headers",
+    }
+)
+"""How the adapters name the settings of the HTTP client: set on the model, never per call."""
+
 STREAM_ONLY_FIELDS = ("stream_options", "tool_stream")
 """Fields that shape how a stream is delivered and mean nothing for a whole answer."""
+
+NEAR_MISS = 0.8
+"""How alike (difflib's ratio) an unknown name and a known one must be for the unknown one to count
+as a typo of it: ``temprature``/``temperature`` 0.95, ``max_token``/``max_tokens`` 0.95, ``top_k``/``top_p``
+0.8 (a typo or another provider's field: the error says how to send it anyway)."""
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """A validated request, and whether only the first tool call of its answer is wanted
+    (``parallel_tool_calls=False``: the API has no such switch, so it is applied to the answer)."""
+
+    request: ChatRequest
+    first_call_only: bool = False
+
+
+def check_settings(settings: Mapping[str, Any], extra_body: Mapping[str, Any] | None = None) -> None:
+    """Check a model's settings by the rules every request is built with (:func:`build_request`),
+    raising :class:`InvalidParameterError`; no messages needed.
+
+    >>> check_settings({"model": "glm-5.2", "temperature": 2})
+    Traceback (most recent call last):
+    ...
+    anyfast_core.errors.InvalidParameterError: Invalid AnyFast request: temperature=2: ...
+    """
+    fields, extra, _ = _resolve(settings, extra_body, {})
+    _prompted_schema(fields)
+    RequestParams.create(**fields, extra_body=extra or None)
+
+
+def build_request(
+    messages: list[dict[str, Any]],
+    *,
+    settings: Mapping[str, Any],
+    extra_body: Mapping[str, Any] | None = None,
+    call: Mapping[str, Any] | None = None,
+    stream: bool = False,
+) -> WireRequest:
+    """The one request path: a model's ``settings`` and ``extra_body`` with a call's arguments over
+    them (``call`` may hold its own ``extra_body``, merged over the model's), validated, as the wire
+    request.
+
+    The policy, the same for both adapters:
+
+    * ``settings`` and ``call`` use the documented request fields (:data:`REQUEST_PARAMS`) and
+      :data:`CALL_OPTIONS`; a ``None`` value leaves the field unset (the server's default).
+    * An unknown call argument raises, naming the field it is probably a typo of; fields the API
+      does not document go in ``extra_body`` explicitly and are sent as given. Client settings
+      (timeout, keys, ...) raise too: they are set on the model.
+    * ``thinking`` takes ``True``/``False`` or GLM's object; ``stop`` a string or a list (sent as a
+      list; an empty list sends none); a ``tool_choice`` string other than ``auto``/``none``/``required``
+      names a tool.
+    * ``response_format={"type": "json_schema", "json_schema": {"schema": ...}}``: the API knows only
+      ``json_object``, so that is sent, with the schema stated in the system prompt
+      (:func:`~anyfast_core.structured.schema_in_prompt`).
+    * ``stream_usage`` is ``stream_options.include_usage``; the request keeps what the caller wants
+      (:func:`usage_wanted`), while :func:`chat_body` asks the server for usage on every stream.
+      ``tool_stream`` and ``stream_options`` are left out of a whole answer, which they do not shape.
+    """
+    fields, extra, options = _resolve(settings, extra_body, call or {})
+    schema = _prompted_schema(fields)
+    if schema is not None:
+        messages = schema_in_prompt(messages, schema)
+    if not stream:
+        for name in STREAM_ONLY_FIELDS:
+            fields.pop(name, None)
+    request = ChatRequest.create(**fields, messages=messages, stream=stream, extra_body=extra or None)
+    return WireRequest(request, options.get("parallel_tool_calls") is False)
+
+
+def _resolve(
+    settings: Mapping[str, Any], extra_body: Mapping[str, Any] | None, call: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The request fields, the extra body and the call options, the call's over the settings'."""
+    for name in settings:
+        if name not in PARAMETERS:
+            raise InvalidParameterError(f"{name}: not a request parameter; allowed: {', '.join(sorted(PARAMETERS))}")
+    check_call_arguments(call)
+    call_extra = call.get("extra_body")
+    if call_extra is not None and not isinstance(call_extra, Mapping):
+        raise InvalidParameterError(f"extra_body={call_extra!r}: allowed: a dict of fields sent as given")
+    merged = {**_usage_as_stream_options(settings), **_usage_as_stream_options(call)}
+    merged.pop("extra_body", None)
+    extra = {**(extra_body or {}), **(call_extra or {})}
+    options = {name: merged.pop(name) for name in CALL_OPTIONS if name in merged}
+    parallel = options.get("parallel_tool_calls")
+    if parallel is not None and not isinstance(parallel, bool):
+        raise InvalidParameterError(f"parallel_tool_calls={parallel!r}: allowed: True, False or None")
+    fields = {name: value for name, value in merged.items() if value is not None}
+    if "thinking" in fields:
+        fields["thinking"] = thinking_param(fields["thinking"])
+    if "stop" in fields:
+        fields["stop"] = stop_words(fields["stop"])
+    choice = fields.get("tool_choice")
+    if isinstance(choice, str):
+        fields["tool_choice"] = tool_choice_on_wire(choice)
+    return {name: value for name, value in fields.items() if value is not None}, extra, options
+
+
+def _usage_as_stream_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    # stream_usage is how LangChain users say stream_options.include_usage; turned into it per
+    # source, a call's stream_usage overrides the model's stream_options (and the other way round).
+    params = dict(params)
+    usage = params.pop("stream_usage", None)
+    if usage is not None:
+        if not isinstance(usage, bool):
+            raise InvalidParameterError(f"stream_usage={usage!r}: allowed: True or False")
+        params.setdefault("stream_options", {"include_usage": usage})
+    return params
+
+
+def check_call_arguments(call: Mapping[str, Any]) -> None:
+    """Raise :class:`InvalidParameterError` for a call argument that is neither a parameter
+    (:data:`PARAMETERS`) nor ``extra_body``: a near miss names the field it resembles, a client
+    setting says to set it on the model, anything else says to pass it in ``extra_body``.
+
+    >>> check_call_arguments({"temprature": 0.2})
+    Traceback (most recent call last):
+    ...
+    anyfast_core.errors.InvalidParameterError: temprature: unknown argument; did you mean 'temperature'? ...
+    """
+    for name in call:
+        if name in PARAMETERS or name == "extra_body":
+            continue
+        if name in CLIENT_SETTINGS:
+            raise InvalidParameterError(f"{name}: a client setting; set it on the model, not per call")
+        near = near_miss(name, PARAMETERS)
+        guess = f"did you mean {near!r}? " if near else ""
+        raise InvalidParameterError(
+            f"{name}: unknown argument; {guess}fields the API does not document are sent as given only in "
+            f"extra_body={{{name!r}: ...}}; allowed arguments: {', '.join(sorted(PARAMETERS))}, extra_body"
+        )
+
+
+def near_miss(name: str, known: Collection[str]) -> str | None:
+    """The known name ``name`` is most likely a typo of (see :data:`NEAR_MISS`), if any.
+
+    >>> near_miss("temprature", ["temperature", "top_p"])
+    'temperature'
+    >>> near_miss("seed", ["temperature", "top_p"]) is None
+    True
+    """
+    matches = difflib.get_close_matches(name, [k for k in known if k != name], n=1, cutoff=NEAR_MISS)
+    return matches[0] if matches else None
+
+
+def unknown_settings(unknown: Mapping[str, Any], known: Collection[str], *, owner: str, bag: str) -> dict[str, Any]:
+    """What to do with constructor arguments that are no field of ``owner``: a near miss of a known
+    name (a field of ``owner`` or a request parameter) raises with a "did you mean"; a documented
+    request parameter is returned to go in ``bag`` (the adapter's request-fields setting, where it is
+    validated); anything else is returned too, with a warning, to be sent in the body as given (as
+    ``ChatOpenAI`` does with ``model_kwargs``). Nothing is dropped.
+
+    >>> unknown_settings({"temprature": 0.3}, ["temperature"], owner="ChatAnyFast", bag="model_kwargs")
+    Traceback (most recent call last):
+    ...
+    anyfast_core.errors.InvalidParameterError: ChatAnyFast(temprature=...): unknown argument; did you mean ...
+    """
+    moved: dict[str, Any] = {}
+    for name, value in unknown.items():
+        if name not in PARAMETERS:
+            near = near_miss(name, {*known, *PARAMETERS})
+            if near is not None:
+                raise InvalidParameterError(
+                    f"{owner}({name}=...): unknown argument; did you mean {near!r}? To send {name!r} to the API "
+                    f"as given, pass {bag}={{{name!r}: ...}}."
+                )
+        moved[name] = value
+    undocumented = sorted(name for name in moved if name not in PARAMETERS)
+    if undocumented:
+        warnings.warn(
+            f"{owner}: {undocumented} are not parameters of {owner}; they were moved to {bag} and are sent in "
+            f"the request body as given. Pass them in {bag}={{...}} to say so and silence this warning.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return moved
+
+
+def stop_words(stop: Any) -> Any:
+    """Stop words as the list the API is sent: a string as a one-word list, a list or tuple as a
+    list, an empty one as ``None`` (no stop words); anything else as given, for the request check
+    to refuse.
+
+    >>> stop_words("END"), stop_words(("a", "b")), stop_words([])
+    (['END'], ['a', 'b'], None)
+    """
+    if isinstance(stop, str):
+        return [stop]
+    if isinstance(stop, (list, tuple)):
+        return list(stop) or None
+    return stop
+
+
+def _prompted_schema(fields: dict[str, Any]) -> Mapping[str, Any] | None:
+    """The schema of a ``json_schema`` response format, which becomes ``json_object`` in ``fields``."""
+    response_format = fields.get("response_format")
+    if not (isinstance(response_format, Mapping) and response_format.get("type") == "json_schema"):
+        return None
+    fields["response_format"] = {"type": "json_object"}
+    spec = response_format.get("json_schema")
+    schema = spec.get("schema", spec) if isinstance(spec, Mapping) else spec
+    if not isinstance(schema, Mapping) or not schema:
+        raise InvalidParameterError(
+            f"response_format.json_schema={spec!r}: allowed: {{'name': str, 'schema': {{...a JSON schema...}}}}"
+        )
+    return schema
 
 
 def chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
@@ -32,22 +276,29 @@ def chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
 
     A whole answer omits ``tool_stream`` and ``stream_options``: its tool calls arrive whole and its
     usage always comes, so leaving them out changes nothing the caller gets, while OpenAI-style
-    servers reject ``stream_options`` without ``stream``. A stream asks for usage
-    (``include_usage``) unless the caller said otherwise, so token counts arrive in both dialects.
+    servers reject ``stream_options`` without ``stream``. A stream always asks for usage, whatever
+    the request says (:func:`usage_wanted` keeps that): a gateway asked not to may drop the upstream's
+    last chunk, and the finish reason with it.
     """
     body = request.to_body()
     body["stream"] = stream
     if stream:
-        body.setdefault("stream_options", {"include_usage": True})
+        body["stream_options"] = {"include_usage": True}
     else:
         for name in STREAM_ONLY_FIELDS:
             body.pop(name, None)
     return body
 
 
+def usage_wanted(request: ChatRequest) -> bool:
+    """Whether the caller wants a stream's token usage shown (``stream_options.include_usage``, true
+    unless said otherwise); the server is asked for it in any case (see :func:`chat_body`)."""
+    return request.stream_options is None or request.stream_options.include_usage
+
+
 def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Documented request fields (:data:`REQUEST_PARAMS`, validated by :class:`ChatRequest`) apart
-    from the others (sent as given in ``extra_body``).
+    """Parameters (:data:`PARAMETERS`: documented request fields, validated, and call options) apart
+    from the others (sent as given in ``extra_body``), for a model's bag of more request fields.
 
     >>> split_params({"temperature": 0.5, "top_k": 3})
     ({'temperature': 0.5}, {'top_k': 3})
@@ -55,7 +306,7 @@ def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
     fields: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in params.items():
-        (fields if key in REQUEST_PARAMS else extra)[key] = value
+        (fields if key in PARAMETERS else extra)[key] = value
     return fields, extra
 
 

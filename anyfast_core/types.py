@@ -12,6 +12,7 @@ import json
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing_extensions import Self
 
 from anyfast_core.errors import InvalidParameterError
 from anyfast_core.model_facts import MAX_OUTPUT_TOKENS
@@ -19,6 +20,9 @@ from anyfast_core.model_facts import MAX_OUTPUT_TOKENS
 ReasoningEffort = Literal["max", "xhigh", "high", "medium", "low", "minimal", "none"]
 REASONING_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
 MAX_TOKENS_LIMIT = MAX_OUTPUT_TOKENS
+MAX_TOOLS = 128
+"""The most function tools one request may carry upstream."""
+TEXT_ONLY = "GLM-5.2 on AnyFast takes text in and gives text out, so only text parts are allowed"
 MESSAGE_ROLES = frozenset({"system", "user", "assistant", "tool"})
 TOOL_CHOICE_MODES = ("auto", "none", "required")
 
@@ -32,7 +36,10 @@ ALLOWED: dict[str, str] = {
     "temperature": "a finite number with 0 <= temperature <= 1",
     "top_p": "a finite number with 0.01 <= top_p <= 1",
     "stream": "a bool",
-    "tools": "a list of {'type': 'function', 'function': {'name', 'description', 'parameters'}}",
+    "tools": (
+        f"at most {MAX_TOOLS} of {{'type': 'function', 'function': {{'name', 'description', 'parameters'}}}}, "
+        "names unique, parameters an object schema"
+    ),
     "tool_choice": "'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}",
     "response_format": "{'type': 'text'} or {'type': 'json_object'} (AnyFast has no json_schema)",
     "stop": "a non-empty string or a list of non-empty strings",
@@ -61,8 +68,14 @@ class FunctionDefinition(BaseModel):
 
     @field_validator("parameters")
     @classmethod
-    def _json_serialisable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _object_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # The model answers a call with one JSON object of arguments, so the schema must describe one.
         if value is not None:
+            if value.get("type") != "object":
+                raise ValueError(
+                    f"the parameters schema has type={value.get('type')!r}; allowed: a JSON schema with "
+                    "type 'object' (the arguments object), e.g. {'type': 'object', 'properties': {...}}"
+                )
             try:
                 json.dumps(value, allow_nan=False)
             except (TypeError, ValueError) as exc:
@@ -102,26 +115,22 @@ class StreamOptions(_Strict):
     include_usage: bool = True
 
 
-class ChatRequest(BaseModel):
-    """One ``POST /chat/completions`` body. Documented fields are typed and range-checked; anything
-    else goes in ``extra_body`` and is sent as given, merged at the top level.
-
-    Build it with :meth:`create`, which turns validation failures into clear ``ValueError``\\ s::
-
-        request = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}])
+class RequestParams(BaseModel):
+    """The documented request fields other than the messages: what a model's settings and a call's
+    arguments may set. Validated on their own (a model's settings at construction, before there are
+    messages) by the same rules as a whole :class:`ChatRequest`.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     model: Annotated[str, Field(min_length=1, strict=True)]
-    messages: Annotated[list[dict[str, Any]], Field(min_length=1)]
     thinking: Thinking | None = None
     reasoning_effort: ReasoningEffort | None = None
     max_tokens: Annotated[int, Field(ge=1, le=MAX_TOKENS_LIMIT, strict=True)] | None = None
     temperature: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
     top_p: Annotated[float, Field(ge=0.01, le=1, allow_inf_nan=False)] | None = None
     stream: Annotated[bool, Field(strict=True)] | None = None
-    tools: list[Tool] | None = None
+    tools: Annotated[list[Tool], Field(max_length=MAX_TOOLS)] | None = None
     tool_choice: Literal["auto", "none", "required"] | NamedToolChoice | None = None
     response_format: ResponseFormat | None = None
     stop: str | list[str] | None = None
@@ -147,13 +156,6 @@ class ChatRequest(BaseModel):
             raise ValueError("not a non-empty string or a non-empty list of non-empty strings")
         return value
 
-    @field_validator("messages")
-    @classmethod
-    def _check_messages(cls, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for i, message in enumerate(messages):
-            check_message(message, i)
-        return messages
-
     @field_validator("response_format", mode="before")
     @classmethod
     def _no_json_schema(cls, value: Any) -> Any:
@@ -164,8 +166,17 @@ class ChatRequest(BaseModel):
             )
         return value
 
+    @field_validator("tools")
+    @classmethod
+    def _unique_tool_names(cls, tools: list[Tool] | None) -> list[Tool] | None:
+        names = [tool.function.name for tool in tools or () if tool.function is not None]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise _FieldError("tools", repeated, "tool names must be unique; each name is given more than once")
+        return tools
+
     @model_validator(mode="after")
-    def _cross_field(self) -> ChatRequest:
+    def _cross_field(self) -> Self:
         if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
             shown = self.tool_choice if isinstance(self.tool_choice, str) else self.tool_choice.model_dump()
             raise _FieldError("tool_choice", shown, "a tool_choice needs tools to choose from; pass tools=[...]")
@@ -175,22 +186,42 @@ class ChatRequest(BaseModel):
             if wanted not in names:
                 raise _FieldError("tool_choice", wanted, f"names no bound tool; bound tools: {names}")
         if self.extra_body:
-            clash = sorted(set(self.extra_body) & set(type(self).model_fields))
+            clash = sorted(set(self.extra_body) & (set(type(self).model_fields) | {"messages"}))
             if clash:
                 raise _FieldError("extra_body", clash, "sets documented fields; pass them as parameters instead")
         return self
 
     @classmethod
-    def create(cls, **fields: Any) -> ChatRequest:
-        """Validate ``fields`` into a request, raising :class:`InvalidParameterError` on any violation."""
+    def create(cls, **fields: Any) -> Self:
+        """Validate ``fields``, raising :class:`InvalidParameterError` on any violation."""
         try:
             return cls(**fields)
         except ValidationError as exc:
             raise invalid_parameter_error(exc) from None
 
+
+class ChatRequest(RequestParams):
+    """One ``POST /chat/completions`` body. Documented fields are typed and range-checked; anything
+    else goes in ``extra_body`` and is sent as given, merged at the top level.
+
+    Build it with :meth:`create`, which turns validation failures into clear ``ValueError``\\ s::
+
+        request = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}])
+    """
+
+    messages: Annotated[list[dict[str, Any]], Field(min_length=1)]
+
+    @field_validator("messages")
+    @classmethod
+    def _check_messages(cls, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        check_conversation(messages)
+        return messages
+
     def to_body(self) -> dict[str, Any]:
-        """The JSON body: documented fields that are set, in declaration order, then ``extra_body``."""
+        """The JSON body: the model, the messages, the other documented fields that are set (in
+        declaration order), then ``extra_body``."""
         body = self.model_dump(exclude_none=True, exclude={"extra_body"})
+        body = {"model": body.pop("model"), "messages": body.pop("messages"), **body}
         if self.extra_body:
             body.update(self.extra_body)
         return body
@@ -200,6 +231,24 @@ class _FieldError(ValueError):
     def __init__(self, field: str, value: Any, reason: str) -> None:
         super().__init__(reason)
         self.field, self.value, self.reason = field, value, reason
+
+
+def check_conversation(messages: list[Any]) -> None:
+    """Check each message (see :func:`check_message`) and that every tool result answers a tool call
+    made by an earlier assistant message, so a broken history fails here rather than at the server.
+    """
+    called: set[Any] = set()
+    for i, message in enumerate(messages):
+        check_message(message, i)
+        if message.get("role") == "assistant":
+            called.update(call.get("id") for call in message.get("tool_calls") or ())
+        elif message.get("role") == "tool" and message["tool_call_id"] not in called:
+            raise _FieldError(
+                f"messages[{i}].tool_call_id",
+                message["tool_call_id"],
+                "a tool result must answer a tool call of an earlier assistant message; "
+                f"earlier calls: {sorted(str(c) for c in called) or 'none'}",
+            )
 
 
 def check_message(message: Any, index: int = 0) -> None:
@@ -216,6 +265,8 @@ def check_message(message: Any, index: int = 0) -> None:
     content = message.get("content")
     if content is not None and not isinstance(content, (str, list)):
         raise _FieldError(f"{where}.content", content, "allowed: a string or a list of content parts")
+    if isinstance(content, list):
+        _check_parts(content, where)
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
         raise _FieldError(
             f"{where}.tool_call_id", message.get("tool_call_id"), "a tool message needs the id of the call it answers"
@@ -227,6 +278,16 @@ def check_message(message: Any, index: int = 0) -> None:
         _check_tool_calls(tool_calls, where)
     if role == "assistant" and content is None and not tool_calls:
         raise _FieldError(f"{where}.content", None, "an assistant message needs content or tool_calls")
+
+
+def _check_parts(parts: list[Any], where: str) -> None:
+    for j, part in enumerate(parts):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            continue
+        if isinstance(kind, str) and kind != "text":
+            raise _FieldError(f"{where}.content[{j}].type", kind, f"a {kind!r} part: {TEXT_ONLY}")
+        raise _FieldError(f"{where}.content[{j}]", part, "allowed: {'type': 'text', 'text': str}")
 
 
 def _check_tool_calls(tool_calls: Any, where: str) -> None:

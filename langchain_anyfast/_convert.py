@@ -172,17 +172,6 @@ def tool_content_to_wire(content: str | list[Any]) -> str:
     return json.dumps(content, ensure_ascii=False, default=str)
 
 
-def stop_to_wire(stop: str | Sequence[str] | None) -> list[str] | None:
-    """Stop sequences as a list, or ``None`` when there are none (an empty list is not sent)."""
-    if stop is None:
-        return None
-    if isinstance(stop, str):
-        return [stop]
-    if not isinstance(stop, Sequence):
-        raise ValueError(f"stop={stop!r}: allowed: a string or a list of strings")
-    return list(stop) or None
-
-
 def tool_choice_to_wire(tool_choice: Any, tool_names: Sequence[str]) -> str | dict[str, Any] | None:
     """Every ``tool_choice`` form LangChain users pass, as the API's form.
 

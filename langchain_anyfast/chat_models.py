@@ -23,10 +23,16 @@ from anyfast_core import (
     DEFAULT_MODEL,
     AnyFastError,
     ChatCompletion,
-    ChatRequest,
     ClientPair,
 )
-from anyfast_core.request import split_params, thinking_param
+from anyfast_core.request import (
+    WireRequest,
+    build_request,
+    check_settings,
+    split_params,
+    thinking_param,
+    unknown_settings,
+)
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
     AsyncHTTPClientSetting,
@@ -36,14 +42,13 @@ from anyfast_core.settings import (
     check_timeout,
     resolve_base_url,
 )
-from anyfast_core.structured import schema_in_prompt
+from anyfast_core.types import ReasoningEffort
 from langchain_anyfast import _blocks  # noqa: F401  (registers the "anyfast" content-block translator)
 from langchain_anyfast._convert import (
     chunk_from_wire,
     last_chunk_from_wire,
     message_from_wire,
     messages_to_wire,
-    stop_to_wire,
     tool_choice_to_wire,
 )
 from langchain_anyfast._errors import to_langchain_error
@@ -55,18 +60,9 @@ if TYPE_CHECKING:
 
     from anyfast_core import AnyFastClient, AsyncAnyFastClient
 
-_CLIENT_SETTINGS = frozenset(
-    {
-        "api_key",
-        "base_url",
-        "timeout",
-        "request_timeout",
-        "max_retries",
-        "http_client",
-        "http_async_client",
-        "default_headers",
-    }
-)
+_LANGCHAIN_CALL_ARGUMENTS = frozenset({"stream", "ls_structured_output_format", "structured_output_format"})
+"""Call arguments LangChain passes for itself (the method called decides the stream; the others are
+for tracing), none of them a request field."""
 
 
 class ChatAnyFast(BaseChatModel):
@@ -213,7 +209,7 @@ class ChatAnyFast(BaseChatModel):
     """API base URL; defaults to ``ANYFAST_BASE_URL``, else ``https://www.anyfast.ai/v1``."""
     thinking: bool | dict[str, Any] | None = None
     """``True``/``False`` or ``{"type": "enabled"|"disabled", "clear_thinking": bool}``; unset: server default (on)."""
-    reasoning_effort: str | None = None
+    reasoning_effort: ReasoningEffort | None = None
     """``max``, ``xhigh``, ``high``, ``medium``, ``low``, ``minimal`` or ``none``; unset: server default (max)."""
     temperature: float | None = None
     """Sampling temperature, 0..1."""
@@ -234,7 +230,8 @@ class ChatAnyFast(BaseChatModel):
     tool_stream: bool | None = None
     """Stream tool-call arguments in fragments (GLM ``tool_stream``); unset: whole calls."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Other request parameters; documented ones are validated, others are sent as given."""
+    """Other request parameters; documented ones are validated, others are sent as given. Unknown
+    constructor arguments land here, with a warning (a near miss of a known one raises instead)."""
     extra_body: dict[str, Any] | None = None
     """Undocumented fields merged into the request body as given."""
     default_headers: dict[str, str] | None = None
@@ -250,6 +247,26 @@ class ChatAnyFast(BaseChatModel):
     _clients: ClientPair = PrivateAttr()
 
     # ------------------------------------------------------------------ validation
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_arguments(cls, values: Any) -> Any:
+        """Nothing given is dropped: see :func:`anyfast_core.request.unknown_settings`."""
+        if not isinstance(values, dict):
+            return values
+        known = _known_names(cls)
+        unknown = {name: value for name, value in values.items() if name not in known}
+        if not unknown:
+            return values
+        moved = unknown_settings(unknown, known, owner=cls.__name__, bag="model_kwargs")
+        kept = {name: value for name, value in values.items() if name in known}
+        return {**kept, "model_kwargs": {**moved, **(values.get("model_kwargs") or {})}}
+
+    @field_validator("thinking", mode="before")
+    @classmethod
+    def _check_thinking(cls, value: Any) -> Any:
+        thinking_param(value)  # only True, False, None or a dict: pydantic would take "yes" as True
+        return value
 
     @field_validator("stop", mode="before")
     @classmethod
@@ -276,9 +293,7 @@ class ChatAnyFast(BaseChatModel):
         """Fail at construction, with the field named, rather than at the first request."""
         RetryPolicy(max_retries=self.max_retries)
         resolve_base_url(self.base_url)
-        fields, extra = split_params({**self._default_params, **self.model_kwargs})
-        extra_body = {**(self.extra_body or {}), **extra} or None
-        ChatRequest.create(**fields, messages=[{"role": "user", "content": "."}], extra_body=extra_body)
+        check_settings(*self._request_settings())
         return self
 
     # ------------------------------------------------------------------ LangChain plumbing
@@ -309,7 +324,7 @@ class ChatAnyFast(BaseChatModel):
             ("max_tokens", self.max_tokens),
             ("temperature", self.temperature),
             ("top_p", self.top_p),
-            ("stop", stop_to_wire(self.stop)),
+            ("stop", self.stop),
         ):
             if value is not None:
                 params[name] = value
@@ -368,55 +383,51 @@ class ChatAnyFast(BaseChatModel):
 
     # ------------------------------------------------------------------ the payload builder
 
+    def _request_settings(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The model's settings and extra body in the core's terms (see :func:`build_request`)."""
+        documented, extra = split_params(self.model_kwargs)
+        settings = {
+            "model": self.model,
+            "thinking": self.thinking,
+            "reasoning_effort": self.reasoning_effort,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "stop": self.stop,
+            "tool_stream": self.tool_stream,
+            "stream_usage": self.stream_usage,
+            **documented,
+        }
+        return settings, {**(self.extra_body or {}), **extra}
+
     def _build_request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, stream: bool, kwargs: dict[str, Any]
-    ) -> tuple[ChatRequest, bool]:
-        """One validated request from the model's settings and the call's overrides; also whether
-        only the first tool call is wanted (``parallel_tool_calls=False``)."""
-        call = dict(kwargs)
-        for internal in ("stream", "ls_structured_output_format", "structured_output_format"):
-            call.pop(internal, None)
-        stream_usage = call.pop("stream_usage", self.stream_usage)
-        parallel_tool_calls = call.pop("parallel_tool_calls", None)
-        misplaced = sorted(_CLIENT_SETTINGS & call.keys())
-        if misplaced:
-            raise ValueError(f"{misplaced} are client settings: set them on ChatAnyFast(...), not per call.")
+    ) -> WireRequest:
+        """The core's request for this call: LangChain's names and forms renamed, the rest is
+        :func:`~anyfast_core.request.build_request`'s."""
+        call = {name: value for name, value in kwargs.items() if name not in _LANGCHAIN_CALL_ARGUMENTS}
         if "model_name" in call:
             call["model"] = call.pop("model_name")
         if "stop_sequences" in call:
             call["stop"] = call.pop("stop_sequences")
-        if "thinking" in call:
-            call["thinking"] = thinking_param(call["thinking"])
-        extra = {**(self.extra_body or {}), **(call.pop("extra_body", None) or {})}
-        params = {**self._default_params, **self.model_kwargs, **call}
         if stop is not None:
-            params["stop"] = stop
-        params["stop"] = stop_to_wire(params.get("stop"))
-        tools = params.get("tools")
+            call["stop"] = stop
+        tools = call.get("tools")
         if isinstance(tools, (list, tuple)) and not all(isinstance(t, Mapping) and "type" in t for t in tools):
             # tools=... passed per call rather than through bind_tools: same conversion.
             from langchain_core.utils.function_calling import convert_to_openai_tool
 
-            params["tools"] = [convert_to_openai_tool(t) for t in params["tools"]]
-        if params.get("tool_choice") is not None:
-            names = [t["function"]["name"] for t in params.get("tools") or () if isinstance(t.get("function"), dict)]
-            params["tool_choice"] = tool_choice_to_wire(params["tool_choice"], names)
-        wire_messages = messages_to_wire(messages)
-        response_format = params.get("response_format")
-        if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
-            # The API has only json_object: the schema travels in the prompt, the parser validates.
-            spec = response_format.get("json_schema") or {}
-            schema = spec.get("schema", spec) if isinstance(spec, Mapping) else spec
-            wire_messages = schema_in_prompt(wire_messages, schema)
-            params["response_format"] = {"type": "json_object"}
-        if stream:
-            params["stream_options"] = {"include_usage": bool(stream_usage)}
-            if self.tool_stream is not None:
-                params.setdefault("tool_stream", self.tool_stream)
-        fields, unknown = split_params(params)
-        extra.update(unknown)
-        request = ChatRequest.create(**fields, messages=wire_messages, extra_body=extra or None)
-        return request, parallel_tool_calls is False
+            call["tools"] = [convert_to_openai_tool(t) for t in tools]
+        if call.get("tool_choice") is not None:
+            tools = call.get("tools") or []
+            names = [
+                t["function"]["name"] for t in tools if isinstance(t, Mapping) and isinstance(t.get("function"), dict)
+            ]
+            call["tool_choice"] = tool_choice_to_wire(call["tool_choice"], names)
+        settings, extra_body = self._request_settings()
+        return build_request(
+            messages_to_wire(messages), settings=settings, extra_body=extra_body, call=call, stream=stream
+        )
 
     # ------------------------------------------------------------------ calls
 
@@ -427,12 +438,12 @@ class ChatAnyFast(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, first_call_only = self._build_request(messages, stop, False, kwargs)
+        built = self._build_request(messages, stop, False, kwargs)
         try:
-            completion = self.client.chat(request)
+            completion = self.client.chat(built.request)
         except AnyFastError as exc:
             raise to_langchain_error(exc) from exc
-        return _result(completion, request.model, first_call_only)
+        return _result(completion, built.request.model, built.first_call_only)
 
     async def _agenerate(
         self,
@@ -441,12 +452,12 @@ class ChatAnyFast(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, first_call_only = self._build_request(messages, stop, False, kwargs)
+        built = self._build_request(messages, stop, False, kwargs)
         try:
-            completion = await self.async_client.chat(request)
+            completion = await self.async_client.chat(built.request)
         except AnyFastError as exc:
             raise to_langchain_error(exc) from exc
-        return _result(completion, request.model, first_call_only)
+        return _result(completion, built.request.model, built.first_call_only)
 
     def _stream(
         self,
@@ -457,7 +468,8 @@ class ChatAnyFast(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain itself reports each chunk to the callbacks (on_llm_new_token), reasoning chunks
         # included; reporting here too would double every token.
-        request, first_call_only = self._build_request(messages, stop, True, kwargs)
+        built = self._build_request(messages, stop, True, kwargs)
+        request, first_call_only = built.request, built.first_call_only
         try:
             with self.client.stream(request) as stream:
                 for delta in stream:
@@ -478,7 +490,8 @@ class ChatAnyFast(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, first_call_only = self._build_request(messages, stop, True, kwargs)
+        built = self._build_request(messages, stop, True, kwargs)
+        request, first_call_only = built.request, built.first_call_only
         try:
             async with await self.async_client.stream(request) as stream:
                 async for delta in stream:
@@ -588,6 +601,18 @@ class ChatAnyFast(BaseChatModel):
         parse_raw = RunnablePassthrough.assign(parsed=itemgetter("raw") | output_parser, parsing_error=lambda _: None)
         no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parse_raw.with_fallbacks([no_parse], exception_key="parsing_error")
+
+
+def _known_names(cls: type[ChatAnyFast]) -> frozenset[str]:
+    """Every name the constructor takes: the fields and their other spellings."""
+    names = set(cls.model_fields)
+    for info in cls.model_fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+    return frozenset(names)
 
 
 def _result(completion: ChatCompletion, model: str, first_call_only: bool) -> ChatResult:

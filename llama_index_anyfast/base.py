@@ -30,6 +30,7 @@ from llama_index.core.bridge.pydantic import (
     SecretStr,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from llama_index.core.instrumentation.events.llm import LLMStructuredPredictEndEvent, LLMStructuredPredictStartEvent
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
@@ -39,7 +40,15 @@ from llama_index.core.types import Model, PydanticProgramMode
 
 from anyfast_core import ChatRequest, ClientPair
 from anyfast_core.model_facts import CONTEXT_WINDOW, DEFAULT_MAX_TOKENS
-from anyfast_core.request import split_params, thinking_param
+from anyfast_core.request import (
+    WireRequest,
+    build_request,
+    check_settings,
+    split_params,
+    thinking_param,
+    unknown_settings,
+)
+from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
     DEFAULT_MODEL,
     AsyncHTTPClientSetting,
@@ -50,7 +59,6 @@ from anyfast_core.settings import (
     resolve_api_key,
     resolve_base_url,
 )
-from anyfast_core.structured import schema_in_prompt
 from anyfast_core.types import MAX_TOKENS_LIMIT, ReasoningEffort
 from llama_index_anyfast.utils import (
     chat_response,
@@ -77,9 +85,6 @@ DEFAULT_CONTEXT_WINDOW = CONTEXT_WINDOW
 DEFAULT_MAX_OUTPUT = DEFAULT_MAX_TOKENS
 """What the server generates at most when ``max_tokens`` is not set (reasoning included)."""
 
-_JSON_OBJECT = {"type": "json_object"}
-_SCHEMA_IN_PROMPT = "_schema_in_prompt"
-"""Private call argument of JSON mode: a JSON schema to state in the system prompt of the request."""
 _STRUCTURED_OWN = frozenset({"tool_required", "tool_choice", "allow_parallel_tool_calls"})
 """Call arguments structured output decides itself (as LlamaIndex's FunctionCallingProgram does)."""
 
@@ -145,19 +150,13 @@ class AnyFast(FunctionCallingLLM):
         default=None,
         description="How hard to think: max, xhigh, high, medium, low, minimal or none. None: the server default.",
     )
-    temperature: float | None = Field(
-        default=None, ge=0.0, le=1.0, allow_inf_nan=False, description="Sampling temperature, 0 to 1."
-    )
-    top_p: float | None = Field(
-        default=None, ge=0.01, le=1.0, allow_inf_nan=False, description="Nucleus sampling, 0.01 to 1."
-    )
+    temperature: float | None = Field(default=None, description="Sampling temperature, 0 to 1.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling, 0.01 to 1.")
     max_tokens: int | None = Field(
         default=None,
-        ge=1,
-        le=MAX_TOKENS_LIMIT,
         description=f"Most tokens to generate, reasoning included (1 to {MAX_TOKENS_LIMIT}; server default 65536).",
     )
-    stop: str | list[str] | None = Field(default=None, description="A stop word or list of stop words.")
+    stop: list[str] | None = Field(default=None, description="A stop word or list of stop words.")
     timeout: TimeoutSetting = Field(
         default=None,
         description=(
@@ -165,13 +164,16 @@ class AnyFast(FunctionCallingLLM):
             "connect, since GLM can think for minutes before its first token."
         ),
     )
-    max_retries: int = Field(default=2, ge=0, le=10, description="Retries of rate limits, 5xx and connection failures.")
+    max_retries: int = Field(default=2, description="Retries of rate limits, 5xx and connection failures.")
     context_window: int = Field(
         default=DEFAULT_CONTEXT_WINDOW, gt=0, description="The model's context window in tokens."
     )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
-        description="More request fields for every call; keys the API does not document go in the body as given.",
+        description=(
+            "More request fields for every call; keys the API does not document go in the body as given. Unknown "
+            "constructor arguments land here, with a warning (a near miss of a known one raises instead)."
+        ),
     )
     http_client: HTTPClientSetting = Field(
         default=None, exclude=True, repr=False, description="An httpx.Client to send sync requests with."
@@ -181,6 +183,25 @@ class AnyFast(FunctionCallingLLM):
     )
 
     _clients: ClientPair = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_arguments(cls, values: Any) -> Any:
+        """Nothing given is dropped: see :func:`anyfast_core.request.unknown_settings`."""
+        if not isinstance(values, dict):
+            return values
+        known = frozenset(cls.model_fields) | {"class_name"}  # to_dict() writes class_name
+        unknown = {name: value for name, value in values.items() if name not in known}
+        if not unknown:
+            return values
+        moved = unknown_settings(unknown, known, owner=cls.__name__, bag="additional_kwargs")
+        kept = {name: value for name, value in values.items() if name in known}
+        return {**kept, "additional_kwargs": {**moved, **(values.get("additional_kwargs") or {})}}
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -221,10 +242,15 @@ class AnyFast(FunctionCallingLLM):
     def _serialize_timeout(self, value: TimeoutSetting) -> float | dict[str, Any] | None:
         return value if value is None or isinstance(value, float) else value.as_dict()
 
+    @model_validator(mode="after")
+    def _validate_settings(self) -> AnyFast:
+        """Fail at construction, with the field named, rather than at the first request."""
+        RetryPolicy(max_retries=self.max_retries)
+        check_settings(*self._request_settings())
+        return self
+
     def model_post_init(self, context: Any, /) -> None:
-        # Build a request once now, so a bad default fails at construction with the core's message.
         super().model_post_init(context)
-        self._request([ChatMessage(role=MessageRole.USER, content="-")], {})
         self._clients = ClientPair(
             api_key=self.api_key,
             base_url=self.api_base,
@@ -255,13 +281,10 @@ class AnyFast(FunctionCallingLLM):
 
     # ----------------------------------------------------------------------- requests
 
-    def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatRequest:
-        """The one payload builder: model defaults, then ``additional_kwargs``, then this call's kwargs.
-
-        Undocumented keys of ``additional_kwargs`` go in the body as given; this call's kwargs must be
-        documented fields (or ``extra_body={...}``), so a typo is an error rather than a silent no-op.
-        """
-        fields: dict[str, Any] = {
+    def _request_settings(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The model's settings and extra body in the core's terms (see :func:`build_request`)."""
+        documented, extra_body = split_params(self.additional_kwargs)
+        settings = {
             "model": self.model,
             "temperature": self.temperature,
             "top_p": self.top_p,
@@ -269,26 +292,23 @@ class AnyFast(FunctionCallingLLM):
             "stop": self.stop,
             "thinking": self.thinking,
             "reasoning_effort": self.reasoning_effort,
+            **documented,
         }
-        documented, extra_body = split_params(self.additional_kwargs)
-        fields.update(documented)
-        for key, value in kwargs.items():
-            if key == "extra_body":
-                extra_body.update(value or {})
-            elif key not in ("stream", _SCHEMA_IN_PROMPT):  # the method called decides the stream
-                fields[key] = value
-        fields["thinking"] = thinking_param(fields["thinking"])
-        request = {key: value for key, value in fields.items() if value is not None}
-        if extra_body:
-            request["extra_body"] = extra_body
-        wire_messages = to_wire_messages(messages)
-        if kwargs.get(_SCHEMA_IN_PROMPT) is not None:
-            wire_messages = schema_in_prompt(wire_messages, kwargs[_SCHEMA_IN_PROMPT])
-        return ChatRequest.create(messages=wire_messages, **request)
+        return settings, extra_body
 
-    def _prompt_request(self, prompt: str, formatted: bool, kwargs: dict[str, Any]) -> ChatRequest:
+    def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], stream: bool) -> ChatRequest:
+        """The core's request for this call (:func:`~anyfast_core.request.build_request`): the model's
+        settings, then ``additional_kwargs``, then this call's arguments."""
+        call = {name: value for name, value in kwargs.items() if name != "stream"}  # the method decides
+        settings, extra_body = self._request_settings()
+        built: WireRequest = build_request(
+            to_wire_messages(messages), settings=settings, extra_body=extra_body, call=call, stream=stream
+        )
+        return built.request
+
+    def _prompt_request(self, prompt: str, formatted: bool, kwargs: dict[str, Any], stream: bool) -> ChatRequest:
         text = prompt if formatted or self.completion_to_prompt is None else self.completion_to_prompt(prompt)
-        return self._request([ChatMessage(role=MessageRole.USER, content=text)], kwargs)
+        return self._request([ChatMessage(role=MessageRole.USER, content=text)], kwargs, stream)
 
     # ----------------------------------------------------------------------- the eight methods
     # Each is decorated once and calls the client directly (never another decorated method), so
@@ -296,38 +316,38 @@ class AnyFast(FunctionCallingLLM):
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return chat_response(self._clients.sync.chat(self._request(messages, kwargs)))
+        return chat_response(self._clients.sync.chat(self._request(messages, kwargs, False)))
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return chat_response(await self._clients.aio.chat(self._request(messages, kwargs)))
+        return chat_response(await self._clients.aio.chat(self._request(messages, kwargs, False)))
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return completion_response(self._clients.sync.chat(self._prompt_request(prompt, formatted, kwargs)))
+        return completion_response(self._clients.sync.chat(self._prompt_request(prompt, formatted, kwargs, False)))
 
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return completion_response(await self._clients.aio.chat(self._prompt_request(prompt, formatted, kwargs)))
+        return completion_response(await self._clients.aio.chat(self._prompt_request(prompt, formatted, kwargs, False)))
 
     # Streams validate the request at the call and send it on the first ``next()``: a stream that is
     # never read opens no connection.
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        return self._stream_chat(self._request(messages, kwargs))
+        return self._stream_chat(self._request(messages, kwargs, True))
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        return self._astream_chat(self._request(messages, kwargs))
+        return self._astream_chat(self._request(messages, kwargs, True))
 
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        return self._stream_complete(self._prompt_request(prompt, formatted, kwargs))
+        return self._stream_complete(self._prompt_request(prompt, formatted, kwargs, True))
 
     @llm_completion_callback()
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
-        return self._astream_complete(self._prompt_request(prompt, formatted, kwargs))
+        return self._astream_complete(self._prompt_request(prompt, formatted, kwargs, True))
 
     def _stream_chat(self, request: ChatRequest) -> ChatResponseGen:
         with self._clients.sync.stream(request) as stream:
@@ -412,10 +432,10 @@ class AnyFast(FunctionCallingLLM):
     # ----------------------------------------------------------------------- structured output
     # Function calling by default: one tool shaped like the class, its call required; a model that
     # answers a forced call in text (the API may only honour tool_choice "auto") still gives an
-    # object when that text is the JSON. JSON mode (pydantic_program_mode="llm"): the schema stated in
-    # the system prompt as plain JSON by the request builder (LlamaIndex's text program would send it
-    # with template-escaped braces), response_format json_object. Either way the answer is validated
-    # against the class.
+    # object when that text is the JSON. JSON mode (pydantic_program_mode="llm"): a json_schema
+    # response format, which the core's request builder turns into the schema stated in the system
+    # prompt as plain JSON (LlamaIndex's text program would send it with template-escaped braces) and
+    # response_format json_object, as for LangChain. Either way the answer is validated against the class.
 
     def _json_mode(self) -> bool:
         return self.pydantic_program_mode == PydanticProgramMode.LLM
@@ -427,8 +447,8 @@ class AnyFast(FunctionCallingLLM):
         messages = self._extend_messages(prompt.format_messages(llm=self, **args))
         kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k not in _STRUCTURED_OWN}
         if self._json_mode():
-            schema = output_cls.model_json_schema()
-            return {"messages": messages, "response_format": _JSON_OBJECT, _SCHEMA_IN_PROMPT: schema, **kwargs}
+            schema = {"name": output_cls.__name__, "schema": output_cls.model_json_schema()}
+            return {"messages": messages, "response_format": {"type": "json_schema", "json_schema": schema}, **kwargs}
         from llama_index.core.program.function_program import get_function_tool
 
         return {"tools": [get_function_tool(output_cls)], "chat_history": messages, "tool_required": True, **kwargs}

@@ -9,8 +9,9 @@ import pytest
 from core_support import request
 
 from anyfast_core import ChatRequest, InvalidParameterError
-from anyfast_core.request import chat_body
+from anyfast_core.request import chat_body, usage_wanted
 
+OBJECT = {"type": "object"}
 WEATHER = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object", "properties": {}}}}
 
 
@@ -62,11 +63,22 @@ WEATHER = {"type": "function", "function": {"name": "weather", "parameters": {"t
         ({"tools": [{"type": "function", "function": {"name": "bad name!"}}]}, ["tools.0.function.name"]),
         ({"tools": [{"type": "function", "function": {"name": ""}}]}, ["tools.0.function.name"]),
         (
-            {"tools": [{"type": "function", "function": {"name": "f", "parameters": {"default": object()}}}]},
+            {
+                "tools": [
+                    {
+                        "type": "function",
+                        "function": {"name": "f", "parameters": {"type": "object", "default": object()}},
+                    }
+                ]
+            },
             ["tools.0.function.parameters", "not JSON-serialisable"],
         ),
         (
-            {"tools": [{"type": "function", "function": {"name": "f", "parameters": {"max": math.nan}}}]},
+            {
+                "tools": [
+                    {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "max": math.nan}}}
+                ]
+            },
             ["tools.0.function.parameters", "not JSON-serialisable"],
         ),
         ({"tools": "weather"}, ["tools='weather'"]),
@@ -180,9 +192,9 @@ def test_stream_method_decides_stream_and_asks_for_usage() -> None:
     req = request(stream=False)
     assert chat_body(req, stream=True)["stream"] is True
     assert chat_body(req, stream=True)["stream_options"] == {"include_usage": True}
-    assert chat_body(request(stream_options={"include_usage": False}), stream=True)["stream_options"] == {
-        "include_usage": False
-    }
+    unwanted = request(stream_options={"include_usage": False})
+    assert chat_body(unwanted, stream=True)["stream_options"] == {"include_usage": True}
+    assert (usage_wanted(unwanted), usage_wanted(req)) == (False, True)
 
 
 def test_whole_answers_omit_fields_that_only_shape_streams() -> None:

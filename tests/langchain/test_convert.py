@@ -23,7 +23,6 @@ from langchain_anyfast._convert import (
     last_chunk_from_wire,
     message_from_wire,
     messages_to_wire,
-    stop_to_wire,
     tool_choice_to_wire,
     usage_from_wire,
 )
@@ -177,12 +176,6 @@ def test_tool_choice_true_with_several_tools_requires_a_call() -> None:
 def test_bad_tool_choice_raises(choice: object) -> None:
     with pytest.raises(ValueError, match="tool_choice"):
         tool_choice_to_wire(choice, ["add"])
-
-
-def test_stop() -> None:
-    assert stop_to_wire("END") == ["END"]
-    assert stop_to_wire([]) is None
-    assert stop_to_wire(None) is None
 
 
 def test_usage_details_only_when_reported() -> None:

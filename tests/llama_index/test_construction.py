@@ -52,7 +52,6 @@ def test_defaults_and_metadata() -> None:
         ({"max_tokens": 0}, "max_tokens"),
         ({"max_tokens": 131_073}, "max_tokens"),
         ({"max_retries": -1}, "max_retries"),
-        ({"max_retries": 11}, "max_retries"),
         ({"context_window": 0}, "context_window"),
         ({"timeout": 0}, "timeout"),
         ({"timeout": float("inf")}, "timeout"),
