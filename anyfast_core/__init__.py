@@ -31,13 +31,20 @@ from anyfast_core.errors import (
     ServerError,
     StreamError,
     StreamEventError,
+    StreamIdleTimeoutError,
     StreamInterruptedError,
     UpstreamModelError,
 )
 from anyfast_core.pair import ClientPair
 from anyfast_core.response import raise_for_finish_reason
 from anyfast_core.retry import RetryPolicy
-from anyfast_core.settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL
+from anyfast_core.settings import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_MODEL,
+    DEFAULT_STREAM_IDLE_TIMEOUT,
+)
 from anyfast_core.types import (
     ChatCompletion,
     ChatRequest,
@@ -55,6 +62,7 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_MODEL",
+    "DEFAULT_STREAM_IDLE_TIMEOUT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -85,6 +93,7 @@ __all__ = [
     "StreamDelta",
     "StreamError",
     "StreamEventError",
+    "StreamIdleTimeoutError",
     "StreamInterruptedError",
     "ToolCall",
     "ToolCallFragment",

@@ -6,10 +6,14 @@ or usage-only chunk) and folds it into the running state. :meth:`StreamAccumulat
 whole answer as the same :class:`~anyfast_core.types.ChatCompletion` a non-streaming call returns, so
 adapters build their final message one way for both.
 
-Tolerated, as seen on the wire: ``role`` on every delta, stray ``"content": ""``, tool calls whole in
-one chunk or in fragments (the first with id and name, later ones with only ``index`` and a piece of
-``arguments``), a gateway that reuses an index for a second call with a new id, ``finish_reason``
-repeated on several chunks, and usage in the finish chunk or in a separate ``choices: []`` chunk.
+Tolerated, as seen on the wire: ``role`` on every delta, stray ``"content": ""``, reasoning as
+``reasoning_content``, as ``reasoning`` or as a leading ``<think>…</think>`` block in ``content`` (split
+off by :class:`~anyfast_core.reasoning.ThinkSplitter`, so the answer never holds it), tool calls whole
+in one chunk or in fragments (the first with id and name, later ones with only ``index`` and a piece of
+``arguments``; a fresh ``id`` on every fragment of one call too: a new call starts with a new ``index``
+or a new ``name``, never with a new ``id`` alone), a gateway that reuses an index for a second call
+(with its own name), ``finish_reason`` repeated on several chunks, and usage in the finish chunk or in
+a separate ``choices: []`` chunk.
 No pydantic validation per chunk: plain dict reads keep the hot path lean.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from anyfast_core.reasoning import ThinkSplitter, reasoning_of
 from anyfast_core.types import (
     ChatCompletion,
     Choice,
@@ -96,6 +101,7 @@ class StreamAccumulator:
         self._reasoning = _Text()
         self._tool_calls: list[_ToolCallState] = []
         self._slot_by_index: dict[int, int] = {}
+        self._think = ThinkSplitter()
         self.id = ""
         self.model: str | None = None
         self.created: int | None = None
@@ -133,8 +139,11 @@ class StreamAccumulator:
         delta = choice.get("delta")
         if not delta:
             return None
+        reasoning = reasoning_of(delta)
         content = delta.get("content") or ""
-        reasoning = delta.get("reasoning_content") or ""
+        if content:
+            inlined, content = self._think.feed(content)
+            reasoning += inlined
         raw_calls = delta.get("tool_calls")
         if content:
             self._content.append(content)
@@ -156,12 +165,11 @@ class StreamAccumulator:
         if not isinstance(arguments, str):  # an object instead of a JSON string
             arguments = FunctionCall(arguments=arguments).arguments
         slot = self._slot_by_index.get(index)
-        if slot is None or (call_id and self._tool_calls[slot].id and self._tool_calls[slot].id != call_id):
-            # A new call, or a gateway reusing an index for another call: give it its own slot.
+        if slot is None or (name and self._starts_another_call(self._tool_calls[slot], name, call_id)):
             slot = self._slot_by_index[index] = len(self._tool_calls)
             self._tool_calls.append(_ToolCallState())
         state = self._tool_calls[slot]
-        if call_id:
+        if call_id and not state.id:  # the first id stands: some servers send a fresh one per fragment
             state.id = call_id
         if name:
             state.name = name
@@ -170,6 +178,25 @@ class StreamAccumulator:
         if arguments:
             state.arguments.append(arguments)
         return ToolCallFragment(slot, call_id, name, arguments)
+
+    @staticmethod
+    def _starts_another_call(state: _ToolCallState, name: str, call_id: str | None) -> bool:
+        """Whether a fragment naming ``name`` at an index already in use opens a second call there (a
+        gateway reusing an index): the slot has a name already, and it is another name, or the same
+        one under another id (two calls of one tool). A fragment without a name always continues."""
+        if not state.name:
+            return False
+        return name != state.name or bool(call_id and state.id and call_id != state.id)
+
+    def finish(self) -> StreamDelta | None:
+        """Settle what the content still holds back (blank text or a possible ``<think>`` tag) once the
+        stream has ended, and return it as a last delta (``None`` if nothing was held)."""
+        reasoning, content = self._think.flush()
+        if content:
+            self._content.append(content)
+        if reasoning:
+            self._reasoning.append(reasoning)
+        return StreamDelta(content, reasoning) if content or reasoning else None
 
     def tool_calls(self) -> list[ToolCall]:
         """The tool calls so far, arguments joined (possibly still partial JSON mid-stream)."""
@@ -184,7 +211,9 @@ class StreamAccumulator:
         ]
 
     def result(self) -> ChatCompletion:
-        """The whole answer, shaped like a non-streaming response."""
+        """The whole answer, shaped like a non-streaming response (content held back is settled first:
+        see :meth:`finish`)."""
+        self.finish()
         message = ResponseMessage.model_construct(
             role="assistant",
             content=self.content,

@@ -22,7 +22,7 @@ from anyfast_core._httpx import httpx, ssl_context
 from anyfast_core._pool import use_fair_pool
 from anyfast_core._version import __version__
 from anyfast_core.errors import AnyFastError
-from anyfast_core.request import STREAM_ONLY_FIELDS, chat_body, encode_json
+from anyfast_core.request import STREAM_ONLY_FIELDS, chat_body, encode_json, usage_wanted
 from anyfast_core.response import (
     is_json_response,
     parse_completion,
@@ -33,8 +33,15 @@ from anyfast_core.response import (
     transport_error,
 )
 from anyfast_core.retry import RetryPolicy
-from anyfast_core.settings import check_timeout, require_api_key, resolve_api_key, resolve_base_url
-from anyfast_core.stream import AsyncChatStream, ChatStream
+from anyfast_core.settings import (
+    DEFAULT_STREAM_IDLE_TIMEOUT,
+    check_stream_idle_timeout,
+    check_timeout,
+    require_api_key,
+    resolve_api_key,
+    resolve_base_url,
+)
+from anyfast_core.stream import AsyncChatStream, ChatStream, idle_timeout_error, stream_timeout
 from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
 
 __all__ = [
@@ -96,8 +103,11 @@ class _BaseClient:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
     ) -> None:
         self.api_key = resolve_api_key(api_key)
+        self.stream_idle_timeout = check_stream_idle_timeout(stream_idle_timeout)
+        """Longest silence (no event) a stream may keep, in seconds; ``None``: the read timeout alone."""
         self.base_url = resolve_base_url(base_url)
         self._parsed_chat_url: tuple[str, httpx.URL] = ("", httpx.URL())
         self.timeout = as_timeout(timeout)
@@ -127,7 +137,26 @@ class _BaseClient:
             self._chat_url(),
             content=encode_json(body),
             headers=self._headers(stream),
+            timeout=self._timeout(stream),
+        )
+
+    def _timeout(self, stream: bool) -> httpx.Timeout:
+        return stream_timeout(self.timeout, self.stream_idle_timeout) if stream else self.timeout
+
+    def _transport_error(self, exc: httpx.HTTPError, stream: bool) -> AnyFastError:
+        timeout = self._timeout(stream)
+        if stream and isinstance(exc, httpx.ReadTimeout) and timeout is not self.timeout:
+            return idle_timeout_error(self.stream_idle_timeout)  # the idle limit, not the read timeout, ran out
+        return transport_error(exc, timeout)
+
+    def _stream_options(self, request: ChatRequest, raise_on_finish_reason: bool) -> dict[str, Any]:
+        """How a stream of ``request`` is read (the same for both twins)."""
+        return dict(
             timeout=self.timeout,
+            raise_on_finish=raise_on_finish_reason,
+            api_key=self.api_key,
+            idle_timeout=self.stream_idle_timeout,
+            usage_wanted=usage_wanted(request),
         )
 
     def _chat_url(self) -> httpx.URL:
@@ -198,7 +227,7 @@ class AnyFastClient(_BaseClient):
     def stream(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatStream:
         """Start a streaming answer; failures before the first event are retried like ``chat``."""
         response = self._send(lambda: self._chat_request(self._http, request, stream=True), stream=True)
-        return ChatStream(response, self.timeout, raise_on_finish_reason, api_key=self.api_key)
+        return ChatStream(response, **self._stream_options(request, raise_on_finish_reason))
 
     def models(self) -> list[ModelInfo]:
         """The models the key may use (``GET /models``)."""
@@ -217,7 +246,7 @@ class AnyFastClient(_BaseClient):
                 if error is None:
                     return response
             except httpx.HTTPError as exc:
-                error = transport_error(exc, self.timeout)
+                error = self._transport_error(exc, stream)
             if response is not None:
                 response.close()
             _sleep(self._next_delay(request, error, attempt))
@@ -290,7 +319,7 @@ class AsyncAnyFastClient(_BaseClient):
         """Start a streaming answer; failures before the first event are retried like ``chat``."""
         http = await self._client()
         response = await self._send(http, lambda: self._chat_request(http, request, stream=True), stream=True)
-        return AsyncChatStream(response, self.timeout, raise_on_finish_reason, api_key=self.api_key)
+        return AsyncChatStream(response, **self._stream_options(request, raise_on_finish_reason))
 
     async def models(self) -> list[ModelInfo]:
         """The models the key may use (``GET /models``)."""
@@ -312,7 +341,7 @@ class AsyncAnyFastClient(_BaseClient):
                 if error is None:
                     return response
             except httpx.HTTPError as exc:
-                error = transport_error(exc, self.timeout)
+                error = self._transport_error(exc, stream)
             if response is not None:
                 await response.aclose()
             await _async_sleep(self._next_delay(request, error, attempt))

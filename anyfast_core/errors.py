@@ -378,7 +378,7 @@ def error_from_response(
         hint = "(the gateway has no route for this model: check the model id; retrying will not help)"
     if hint:
         message = f"{message} {hint}"
-    result = cls(message, status_code=status_code, code=code, type=type_, request_id=_request_id(error, headers))
+    result = cls(message, status_code=status_code, code=code, type=type_, request_id=request_id_of(error, headers))
     result.is_retryable = is_retryable(cls, status_code)
     if headers is not None:
         result.retry_after = retry_after_seconds(headers)
@@ -471,7 +471,9 @@ def optional_text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _request_id(error: Mapping[str, Any], headers: Mapping[str, str] | None) -> str | None:
+def request_id_of(error: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> str | None:
+    """The request id an error names: its ``request_id`` (or one beside it), a "(request id: …)" in its
+    message, else a request-id response header."""
     if isinstance(error.get("request_id"), str) and error["request_id"]:
         return str(error["request_id"])
     match = _REQUEST_ID_IN_MESSAGE.search(str(error.get("message") or ""))

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from anyfast_core.settings import DEFAULT_STREAM_IDLE_TIMEOUT
+
 if TYPE_CHECKING:
     import httpx
 
@@ -45,6 +47,7 @@ class ClientPair:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -54,6 +57,7 @@ class ClientPair:
             "timeout": timeout,
             "max_retries": max_retries,
             "default_headers": default_headers,
+            "stream_idle_timeout": stream_idle_timeout,
         }
         self._http_client = http_client
         self._async_http_client = async_http_client

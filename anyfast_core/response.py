@@ -14,19 +14,25 @@ from pydantic_core import from_json
 from anyfast_core.errors import (
     AnyFastError,
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
+    BadRequestError,
     ContentFilterError,
     ContextWindowExceededError,
     MalformedResponseError,
+    ServerError,
     StreamEventError,
     UpstreamModelError,
-    error_class,
+    classify,
     error_code,
     error_from_response,
     optional_text,
     parse_error_body,
+    request_id_of,
+    summarise_text,
 )
-from anyfast_core.types import ChatCompletion, ModelInfo
+from anyfast_core.reasoning import reasoning_of, split_think
+from anyfast_core.types import ChatCompletion, ModelInfo, ResponseMessage
 
 if TYPE_CHECKING:
     import httpx
@@ -35,6 +41,7 @@ _HARD_FINISH_REASONS: dict[str, tuple[type[AnyFastError], str]] = {
     "sensitive": (ContentFilterError, "content safety blocked the output"),
     "model_context_window_exceeded": (ContextWindowExceededError, "the conversation exceeded the model's context"),
     "network_error": (UpstreamModelError, "inference failed upstream"),
+    "abort": (UpstreamModelError, "inference was aborted upstream"),
 }
 
 
@@ -44,8 +51,16 @@ def _json_object(content: bytes, what: str, status_code: int) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise MalformedResponseError(f"Expected {what} (a JSON object), got {content[:200]!r}", status_code=status_code)
+        raise MalformedResponseError(
+            f"Expected {what} (a JSON object), got {_quoted(content)}", status_code=status_code
+        )
     return data
+
+
+def _quoted(content: bytes) -> str:
+    """What came instead of JSON, short: a proxy's HTML page by its title, anything else as bytes."""
+    summary = summarise_text(content)
+    return summary if summary.startswith("an HTML page") else repr(content[:200])
 
 
 def is_json_response(response: httpx.Response) -> bool:
@@ -92,9 +107,32 @@ def parse_completion(response: httpx.Response) -> ChatCompletion:
         raise MalformedResponseError(
             f"The chat completion has no choices: {response.content[:200]!r}", status_code=response.status_code
         )
+    for choice in completion.choices:
+        normalise_reasoning(choice.message)
     if completion.request_id is None:
         completion.request_id = response.headers.get("x-request-id") or completion.id or None
     return completion
+
+
+def normalise_reasoning(message: ResponseMessage) -> None:
+    """Move reasoning sent in another carrier into ``reasoning_content``: a ``reasoning`` field, or a
+    leading ``<think>…</think>`` block in ``content`` (which then holds the answer only).
+
+    >>> message = ResponseMessage(content="<think>Easy.</think>\\n\\n4")
+    >>> normalise_reasoning(message)
+    >>> message.reasoning_content, message.content
+    ('Easy.', '4')
+    """
+    reasoning = message.reasoning_content or ""
+    if not reasoning and message.model_extra:
+        reasoning = reasoning_of(message.model_extra)
+    if message.content:
+        inlined, answer = split_think(message.content)
+        if inlined:
+            reasoning = f"{reasoning}\n\n{inlined}" if reasoning else inlined
+            message.content = answer
+    if reasoning:
+        message.reasoning_content = reasoning
 
 
 def parse_models(response: httpx.Response) -> list[ModelInfo]:
@@ -113,17 +151,24 @@ def raise_for_finish_reason(completion: ChatCompletion) -> None:
     """Finish reasons that mean the answer is not an answer raise the matching error.
 
     ``sensitive`` -> :class:`ContentFilterError`, ``model_context_window_exceeded`` ->
-    :class:`ContextWindowExceededError`, ``network_error`` -> :class:`UpstreamModelError`. The
-    partial completion rides along as ``error.partial``. ``length`` and unknown reasons return
-    normally: the caller sees them in the finish reason.
+    :class:`ContextWindowExceededError`, ``network_error`` and ``abort`` (inference failed upstream)
+    -> :class:`UpstreamModelError`, and so does ``tool_calls`` without any tool call (recorded from
+    GLM-5.2: there is nothing to run and no answer). The partial completion rides along as
+    ``error.partial``. ``length`` and unknown reasons return normally: the caller sees them in the
+    finish reason.
     """
     reason = completion.finish_reason
     hard = _HARD_FINISH_REASONS.get(reason or "")
-    if hard is None:
+    if hard is not None:
+        cls, explanation = hard
+        message = f"The model stopped with finish_reason={reason!r}: {explanation}."
+    elif reason == "tool_calls" and not completion.message.tool_calls:
+        cls = UpstreamModelError
+        message = "The model stopped with finish_reason='tool_calls' but sent no tool call: it is not an answer."
+    else:
         return
-    cls, explanation = hard
     raise cls(
-        f"The model stopped with finish_reason={reason!r}: {explanation}.",
+        message,
         status_code=200,
         code=reason,
         type="finish_reason",
@@ -141,17 +186,38 @@ def parse_chunk(payload: bytes) -> dict[str, Any]:
     if not isinstance(chunk, dict):
         raise MalformedResponseError(f"Malformed stream event (not an object): {payload[:200]!r}")
     if chunk.get("error"):
-        error = parse_error_body(chunk)
-        code = error_code(error.get("code"))
-        kind = error_class(200, code).__name__
-        raise StreamEventError(
-            f"The server reported an error mid-stream ({kind}): {error.get('message') or chunk['error']}",
-            status_code=200,
-            code=code,
-            type=optional_text(error.get("type")),
-            request_id=error.get("request_id") if isinstance(error.get("request_id"), str) else None,
-        )
+        raise stream_event_error(chunk)
     return chunk
+
+
+def stream_event_error(event: dict[str, Any]) -> AnyFastError:
+    """An error event sent in a stream under HTTP 200 (``data: {"error": {...}}``) as its typed error:
+    a code or type that names the failure (1261, 1301, ``insufficient_quota``…) gives that class,
+    anything else a :class:`StreamEventError`. The server's message is kept.
+
+    >>> stream_event_error({"error": {"code": "1301", "message": "Unsafe content"}}).__class__.__name__
+    'ContentFilterError'
+    >>> str(stream_event_error({"error": {"message": "upstream failed", "type": "server_error"}}))
+    'The server reported an error mid-stream: upstream failed'
+    """
+    error = parse_error_body(event)
+    code = error_code(error.get("code"))
+    type_ = optional_text(error.get("type"))
+    message = str(error.get("message") or event["error"])
+    cls: type[AnyFastError] = classify(200, code, type_, message)
+    if cls in (APIStatusError, ServerError, BadRequestError) and code not in _NAMED_BAD_REQUESTS:
+        cls = StreamEventError  # the event names no more specific failure than "it failed"
+    request_id = request_id_of(error)
+    return cls(
+        f"The server reported an error mid-stream: {message}",
+        status_code=200,
+        code=code,
+        type=type_,
+        request_id=request_id,
+    )
+
+
+_NAMED_BAD_REQUESTS = frozenset({"1210", "1213", "1214", "1215"})
 
 
 def completion_as_chunk(data: dict[str, Any]) -> dict[str, Any]:

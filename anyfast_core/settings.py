@@ -105,6 +105,38 @@ def check_timeout(timeout: object) -> float | httpx.Timeout | None:
     raise ValueError(f"timeout={timeout!r}: allowed: a finite number of seconds > 0 or an httpx.Timeout")
 
 
+DEFAULT_STREAM_IDLE_TIMEOUT = 120.0
+"""Seconds a stream may stay silent (no event) before it is given up as stalled.
+
+A healthy GLM stream is never silent for long: it streams its reasoning token by token (many per
+second) and then its answer, so a silence means the stream stalled (a forced ``tool_choice`` has been
+seen to stall one after its first event), and the user should hear so in minutes, not after the
+600 s read timeout a long non-streamed call needs. The longest legitimate silences are the wait for
+the first event (queueing and the prefill of a long prompt) and a tool call whose arguments arrive
+whole (without ``tool_stream``, they are generated in silence: at ~50 tokens/s, 120 s is ~6,000
+tokens of arguments); 120 s covers both with a wide margin. Raise it for prompts of hundreds of
+thousands of tokens, or pass ``None`` to leave streams to the read timeout alone."""
+
+
+def check_stream_idle_timeout(value: object) -> float | None:
+    """``value`` as seconds (a finite number > 0) or ``None`` (no idle limit); else a ``ValueError``.
+
+    >>> check_stream_idle_timeout(30)
+    30.0
+    >>> check_stream_idle_timeout(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: stream_idle_timeout=0: allowed: a finite number of seconds > 0, or None for no idle limit
+    """
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf:
+        return float(value)
+    raise ValueError(
+        f"stream_idle_timeout={value!r}: allowed: a finite number of seconds > 0, or None for no idle limit"
+    )
+
+
 def check_http_client(client: _Client, name: str, *, is_async: bool = False) -> _Client:
     """``client`` if it is ``None`` or an ``httpx.Client`` (``httpx.AsyncClient`` when ``is_async``),
     else a ``ValueError`` naming the setting. httpx is imported only when a client is given, and

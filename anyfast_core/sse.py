@@ -17,6 +17,16 @@ DONE = b"[DONE]"
 _BOM = b"\xef\xbb\xbf"
 
 
+def is_done(payload: bytes) -> bool:
+    """Whether an event's data is the end-of-stream marker, trailing whitespace tolerated (gateways
+    send ``data: [DONE] `` and ``[DONE]\t`` too).
+
+    >>> is_done(b"[DONE]"), is_done(b"[DONE] \t"), is_done(b'{"done": true}')
+    (True, True, False)
+    """
+    return payload.startswith(DONE) and not payload[len(DONE) :].strip()
+
+
 class SSEDecoder:
     """Incremental decoder: feed byte chunks, get back complete events' data payloads.
 
@@ -72,7 +82,7 @@ class SSEDecoder:
         self._buffer = b""
         self._pending_cr = False
         events = self._lines(lines)
-        if self._data == [DONE]:
+        if len(self._data) == 1 and is_done(self._data[0]):
             events.append(DONE)
         self._data = []
         return events

@@ -138,6 +138,55 @@ def test_index_reused_with_a_new_id_is_a_new_call() -> None:
     ]
 
 
+def test_a_fresh_id_on_every_fragment_stays_one_call() -> None:
+    """Some GLM servers put a new id on every argument fragment of one call (same index, name only on
+    the first): a new call starts with a new index or a new name, not with a new id."""
+    pieces = ['{"loc', 'ation": "Flo', 'rence"', "}"]
+    acc = fold(
+        chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                               "function": {"name": "weather", "arguments": ""}}]}),
+        *[chunk({"tool_calls": [{"index": 0, "id": f"call_{n}", "function": {"arguments": piece}}]})
+          for n, piece in enumerate(pieces, start=2)],
+        chunk({}, "tool_calls"),
+    )  # fmt: skip
+    (call,) = acc.result().message.tool_calls or []
+    assert (call.id, call.function.name, call.function.arguments) == ("call_1", "weather", '{"location": "Florence"}')
+
+
+def test_a_new_name_at_a_used_index_is_a_new_call() -> None:
+    acc = fold(
+        chunk({"tool_calls": [{"index": 0, "function": {"name": "add", "arguments": '{"a": 1}'}}]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"name": "multiply", "arguments": '{"b": 2}'}}]}),
+    )
+    assert [(c.function.name, c.function.arguments) for c in acc.tool_calls()] == [
+        ("add", '{"a": 1}'),
+        ("multiply", '{"b": 2}'),
+    ]
+
+
+def test_reasoning_field_is_reasoning() -> None:
+    acc = fold(chunk({"reasoning": "Hm, "}), chunk({"reasoning": "easy."}), chunk({"content": "4"}, "stop"))
+    assert (acc.result().message.reasoning_content, acc.result().message.content) == ("Hm, easy.", "4")
+
+
+def test_reasoning_content_wins_over_a_duplicate_reasoning_field() -> None:
+    acc = fold(chunk({"reasoning_content": "Hm.", "reasoning": "Hm."}), chunk({"content": "4"}, "stop"))
+    assert acc.result().message.reasoning_content == "Hm."
+
+
+def test_inlined_think_block_is_reasoning_split_anywhere() -> None:
+    text = '<think>The user wants {"a": 1}.</think>\n\n{"b": 2}'
+    for size in range(1, len(text) + 1):
+        acc = StreamAccumulator()
+        deltas = [acc.add(chunk({"content": text[i : i + size]})) for i in range(0, len(text), size)]
+        tail = acc.finish()
+        shown = [d for d in [*deltas, tail] if d is not None]
+        message = acc.result().message
+        assert (message.reasoning_content, message.content) == ('The user wants {"a": 1}.', '{"b": 2}'), size
+        assert "".join(d.content for d in shown) == '{"b": 2}'
+        assert "".join(d.reasoning for d in shown) == 'The user wants {"a": 1}.'
+
+
 def test_same_id_repeated_on_fragments_stays_one_call() -> None:
     acc = fold(
         chunk({"tool_calls": [{"index": 0, "id": "a", "function": {"name": "f", "arguments": "{"}}]}),

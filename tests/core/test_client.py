@@ -26,12 +26,14 @@ from core_support import (
 
 from anyfast_core import (
     AnyFastClient,
+    AnyFastError,
     AsyncAnyFastClient,
     ContentFilterError,
     ContextWindowExceededError,
     MalformedResponseError,
     MissingAPIKeyError,
     QuotaExceededError,
+    RateLimitError,
     StreamEventError,
     StreamInterruptedError,
     UpstreamModelError,
@@ -202,7 +204,7 @@ def test_hard_finish_reasons_raise_with_the_partial(
     assert completion.finish_reason == reason
 
 
-@pytest.mark.parametrize("reason", ["length", "stop", "tool_calls", "something_new"])
+@pytest.mark.parametrize("reason", ["length", "stop", "something_new"])
 def test_other_finish_reasons_do_not_raise(harness: Callable[..., Harness], reason: str) -> None:
     assert harness(json_response(200, completion_body("x", reason))).chat().finish_reason == reason
     _, completion = harness(sse_response(sse(chunk({"content": "x"}, reason)))).stream()
@@ -356,6 +358,7 @@ def test_truncated_stream_raises_with_the_partial(harness: Callable[..., Harness
     deltas, exc = harness(sse_response(body, headers={"x-request-id": "req-7"})).stream_deltas_then_error()
     assert isinstance(exc, StreamInterruptedError)
     assert "[DONE]" in exc.message
+    assert "req-7" in str(exc)
     assert [d.content for d in deltas] == ["", "Half an ans"]
     assert exc.partial.message.content == "Half an ans"
     assert exc.partial.message.reasoning_content == "Think"
@@ -366,6 +369,93 @@ def test_finish_reason_without_done_is_still_truncated(harness: Callable[..., Ha
     body = sse(chunk({"content": "All"}, "stop"), done=False)
     _, exc = harness(sse_response(body)).stream_deltas_then_error()
     assert isinstance(exc, StreamInterruptedError)
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        pytest.param(b'data: {"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,'
+                     b'"total_tokens":5}}\n\ndata: [DONE]\n\n', id="usage-chunk-then-done"),
+        pytest.param(b"data: [DONE]\n\n", id="done"),
+        pytest.param(b"data: [DONE] \r\n\r\n", id="done-with-trailing-space"),
+    ],
+)  # fmt: skip
+def test_done_without_a_finish_reason_is_truncated(harness: Callable[..., Harness], ending: bytes) -> None:
+    """A gateway that loses its upstream mid-stream may still send a usage chunk and [DONE]."""
+    body = sse(chunk({"reasoning_content": "Think"}), chunk({"content": "Half an ans"}), done=False) + ending
+    deltas, exc = harness(sse_response(body)).stream_deltas_then_error()
+    assert isinstance(exc, StreamInterruptedError)
+    assert "without a finish reason" in str(exc)
+    assert exc.partial.message.content == "Half an ans"
+    assert exc.partial.message.reasoning_content == "Think"
+    assert [d.content for d in deltas] == ["", "Half an ans"]  # shown as it came, then the error
+
+
+def test_done_with_trailing_whitespace_finishes_a_stream(harness: Callable[..., Harness]) -> None:
+    body = sse(chunk({"content": "All"}, "stop"), done=False) + b"data: [DONE]  \n\n"
+    _, completion = harness(sse_response(body)).stream()
+    assert (completion.message.content, completion.finish_reason) == ("All", "stop")
+
+
+@pytest.mark.parametrize("reason", ["abort", "network_error"])
+def test_upstream_failure_finish_reasons_raise(harness: Callable[..., Harness], reason: str) -> None:
+    _, exc = harness(sse_response(sse(chunk({"content": "Half"}), chunk({}, reason)))).stream_deltas_then_error()
+    assert isinstance(exc, UpstreamModelError)
+    assert (exc.code, exc.partial.message.content) == (reason, "Half")
+    with pytest.raises(UpstreamModelError, match=reason):
+        harness(json_response(200, completion_body("Half", reason))).chat()
+
+
+def test_tool_calls_finish_without_a_tool_call_is_an_error(harness: Callable[..., Harness]) -> None:
+    """Recorded from GLM-5.2: ``finish_reason: tool_calls`` and no call anywhere in the stream."""
+    body = sse(chunk({"reasoning_content": "I will call the tool."}), chunk({"content": ""}, "tool_calls"))
+    _, exc = harness(sse_response(body)).stream_deltas_then_error()
+    assert isinstance(exc, UpstreamModelError)
+    assert "no tool call" in str(exc)
+    assert exc.partial.message.reasoning_content == "I will call the tool."
+    with pytest.raises(UpstreamModelError, match="no tool call"):
+        harness(json_response(200, completion_body("", "tool_calls"))).chat()
+
+
+def test_usage_is_always_asked_for_and_handed_over_only_when_wanted(harness: Callable[..., Harness]) -> None:
+    usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    body = sse(chunk({"content": "Hi"}, "stop"), chunk(choices=False, usage=usage))
+    h = harness(sse_response(body))
+    _, completion = h.stream(request(stream_options={"include_usage": False}))
+    assert h.server.bodies[0]["stream_options"] == {"include_usage": True}
+    assert completion.usage is None
+    assert completion.message.content == "Hi"
+    h = harness(sse_response(body))
+    _, completion = h.stream(request())
+    assert h.server.bodies[0]["stream_options"] == {"include_usage": True}
+    assert completion.usage is not None
+    assert completion.usage.total_tokens == 5
+
+
+@pytest.mark.parametrize(
+    "carrier",
+    [
+        pytest.param([{"reasoning": "Think "}, {"reasoning": "hard."}, {"content": '{"a": 1}'}], id="reasoning-field"),
+        pytest.param([{"content": "<think>Think "}, {"content": "hard.</th"}, {"content": 'ink>\n{"a": 1}'}],
+                     id="think-block"),
+        pytest.param([{"content": "<"}, {"content": "think>Think hard.<"}, {"content": '/think>{"a": 1}'}],
+                     id="think-block-split-at-the-angle"),
+    ],
+)  # fmt: skip
+def test_reasoning_from_any_carrier_never_in_the_answer(
+    harness: Callable[..., Harness], carrier: list[dict[str, str]]
+) -> None:
+    body = sse(*[chunk(delta) for delta in carrier], chunk({}, "stop"))
+    deltas, completion = harness(sse_response(body)).stream()
+    assert completion.message.reasoning_content == "Think hard."
+    assert completion.message.content == '{"a": 1}'
+    assert "".join(d.content for d in deltas) == '{"a": 1}'
+    assert "".join(d.reasoning for d in deltas) == "Think hard."
+    whole = {"content": '<think>Think hard.</think>\n\n{"a": 1}'}
+    if "reasoning" in carrier[0]:
+        whole = {"content": '{"a": 1}', "reasoning": "Think hard."}
+    message = harness(json_response(200, completion_body(**whole))).chat().message
+    assert (message.reasoning_content, message.content) == ("Think hard.", '{"a": 1}')
 
 
 def test_empty_stream_is_truncated(harness: Callable[..., Harness]) -> None:
@@ -386,23 +476,39 @@ def test_connection_reset_mid_stream(harness: Callable[..., Harness]) -> None:
 def test_error_event_mid_stream(harness: Callable[..., Harness]) -> None:
     body = sse(
         chunk({"content": "Hel"}),
-        {"error": {"message": "Upstream overloaded", "type": "server_error", "code": "1305"}},
+        {"error": {"message": "Upstream failed", "type": "server_error"}},
         chunk({"content": "never"}),
     )
     deltas, exc = harness(sse_response(body)).stream_deltas_then_error()
-    assert isinstance(exc, StreamEventError)
-    assert "Upstream overloaded" in exc.message
-    assert (exc.status_code, exc.code, exc.type) == (200, "1305", "server_error")
+    assert type(exc) is StreamEventError
+    assert "Upstream failed" in exc.message
+    assert (exc.status_code, exc.code, exc.type) == (200, None, "server_error")
     assert exc.partial.message.content == "Hel"
     assert [d.content for d in deltas] == ["Hel"]
 
 
-def test_error_event_naming_a_known_code(harness: Callable[..., Harness]) -> None:
-    body = sse({"error": {"message": "unsafe", "code": 1301}, "request_id": "r-5"})
+@pytest.mark.parametrize(
+    ("event", "cls"),
+    [
+        (b'{"error":{"code":"1301","message":"Unsafe or sensitive content"},"request_id":"r-5"}', ContentFilterError),
+        (b'{"error":{"code":"1261","message":"Prompt exceeds max length"},"request_id":"r-5"}',
+         ContextWindowExceededError),
+        (b'{"error":{"code":"1305","message":"Rate limit","type":"server_error"},"request_id":"r-5"}', RateLimitError),
+        (b'{"error":{"code":"1310","message":"Weekly limit reached"},"request_id":"r-5"}', QuotaExceededError),
+        (b'{"error":{"message":"quota (request id: r-5)","type":"new_api_error","code":"insufficient_user_quota"}}',
+         QuotaExceededError),
+    ],
+)  # fmt: skip
+def test_error_event_naming_a_known_failure_raises_its_class(
+    harness: Callable[..., Harness], event: bytes, cls: type[Exception]
+) -> None:
+    body = sse(chunk({"content": "Hel"}), event)
     _, exc = harness(sse_response(body)).stream_deltas_then_error()
-    assert isinstance(exc, StreamEventError)
-    assert "ContentFilterError" in exc.message
-    assert (exc.code, exc.request_id) == ("1301", "r-5")
+    assert type(exc) is cls
+    assert isinstance(exc, AnyFastError)
+    assert exc.request_id == "r-5"
+    assert exc.partial.message.content == "Hel"
+    assert "mid-stream" in str(exc)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from core_support import recording
 
-from anyfast_core.sse import DONE, SSEDecoder
+from anyfast_core.sse import DONE, SSEDecoder, is_done
 
 
 def decode(*pieces: bytes) -> list[bytes]:
@@ -33,6 +33,7 @@ def decode(*pieces: bytes) -> list[bytes]:
         pytest.param(b"data: [DONE]", [DONE], id="done-without-blank-line"),
         pytest.param(b"data: [DONE]\n", [DONE], id="done-without-second-newline"),
         pytest.param(b"data: [DONE]\r\n", [DONE], id="done-crlf-without-blank-line"),
+        pytest.param(b"data: [DONE] \t", [DONE], id="done-trailing-whitespace-without-blank-line"),
         pytest.param(b'data: {"a":1}\n\ndata: {"cut', [b'{"a":1}'], id="unterminated-event-discarded"),
         pytest.param(b'data: {"a":1}', [], id="unterminated-json-discarded"),
         pytest.param("data: 你好 🌍\n\n".encode(), ["你好 🌍".encode()], id="utf8-multibyte"),
@@ -95,3 +96,14 @@ def test_flush_resets_the_decoder() -> None:
     assert decoder.feed(b"data: partial") == []
     assert decoder.flush() == []
     assert decoder.feed(b"data: x\n\n") == [b"x"]
+
+
+@pytest.mark.parametrize("payload", [b"[DONE]", b"[DONE] ", b"[DONE]\t", b"[DONE]  \t "])
+def test_done_with_trailing_whitespace_ends_the_stream(payload: bytes) -> None:
+    assert is_done(payload)
+    assert decode(b'data: {"a":1}\n\ndata: ' + payload + b"\n\n") == [b'{"a":1}', payload]
+
+
+@pytest.mark.parametrize("payload", [b"[DONE]x", b" [DONE]x", b'"[DONE]"', b"[DONE"])
+def test_near_misses_are_not_done(payload: bytes) -> None:
+    assert not is_done(payload)

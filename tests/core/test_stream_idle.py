@@ -1,0 +1,161 @@
+"""A stream that goes silent ends in a StreamIdleTimeoutError at ``stream_idle_timeout``, carrying what
+arrived, instead of hanging for the read timeout. Over real loopback sockets: the idle limit is a
+socket read timeout as much as a clock over events, and only a real socket shows both."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from core_support import Harness, chunk
+
+from anyfast_core import APITimeoutError, StreamIdleTimeoutError
+from anyfast_core.settings import DEFAULT_STREAM_IDLE_TIMEOUT
+
+FIRST = b"data: " + json.dumps(chunk({"content": "Hel"})).encode() + b"\n\n"
+LAST = b"data: " + json.dumps(chunk({"content": "lo"}, "stop")).encode() + b"\n\ndata: [DONE]\n\n"
+
+
+class StallingServer:
+    """Answers every stream request according to ``behaviour``:
+
+    * ``silent``: the first event, then nothing (a stall after the first event);
+    * ``pings``: the first event, then only keep-alive comments;
+    * ``no_events``: the headers, then nothing;
+    * ``no_headers``: nothing at all;
+    * ``steady``: an event every 0.1 s for a second, then the end (a slow but healthy stream).
+    """
+
+    def __init__(self, behaviour: str) -> None:
+        self.posts = 0
+        self.stop = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                outer.posts += 1
+                with contextlib.suppress(OSError):
+                    if behaviour == "no_headers":
+                        outer.stop.wait(10)
+                        return
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.send_header("connection", "close")
+                    self.end_headers()
+                    self.wfile.flush()
+                    if behaviour == "no_events":
+                        outer.stop.wait(10)
+                        return
+                    self.wfile.write(FIRST)
+                    self.wfile.flush()
+                    if behaviour == "steady":
+                        for _ in range(10):
+                            outer.stop.wait(0.1)
+                            self.wfile.write(FIRST)
+                            self.wfile.flush()
+                        self.wfile.write(LAST)
+                        return
+                    deadline = time.monotonic() + 10
+                    while time.monotonic() < deadline and not outer.stop.wait(0.05):
+                        if behaviour == "pings":
+                            self.wfile.write(b": PING\n\n")
+                            self.wfile.flush()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> StallingServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def stalling(request: pytest.FixtureRequest) -> Iterator[StallingServer]:
+    with StallingServer(request.param) as server:
+        yield server
+
+
+def harness_for(mode: str, server: StallingServer, **settings: Any) -> Harness:
+    settings.setdefault("timeout", 30)
+    return Harness(mode, None, base_url=server.base_url, api_key="sk-idle-test", **settings)
+
+
+@pytest.mark.parametrize("stalling", ["silent", "pings"], indirect=True)
+def test_a_stream_silent_after_its_first_event_times_out_with_the_partial(mode: str, stalling: StallingServer) -> None:
+    start = time.monotonic()
+    deltas, exc = harness_for(mode, stalling, stream_idle_timeout=0.3).stream_deltas_then_error()
+    elapsed = time.monotonic() - start
+    assert isinstance(exc, StreamIdleTimeoutError)
+    assert isinstance(exc, APITimeoutError)
+    assert 0.3 <= elapsed < 3, elapsed  # not the 30 s read timeout
+    assert "stream_idle_timeout" in str(exc)
+    assert [d.content for d in deltas] == ["Hel"]
+    assert exc.partial.message.content == "Hel"
+    assert not exc.is_retryable
+    assert stalling.posts == 1
+
+
+@pytest.mark.parametrize("stalling", ["no_events", "no_headers"], indirect=True)
+def test_a_stream_silent_from_the_start_times_out(mode: str, stalling: StallingServer) -> None:
+    start = time.monotonic()
+    _, exc = harness_for(mode, stalling, stream_idle_timeout=0.3, max_retries=2).stream_deltas_then_error()
+    assert isinstance(exc, StreamIdleTimeoutError)
+    assert time.monotonic() - start < 3
+    assert stalling.posts == 1  # never re-sent: the server may be working on it
+
+
+@pytest.mark.parametrize("stalling", ["steady"], indirect=True)
+def test_a_slow_but_steady_stream_is_not_cut(mode: str, stalling: StallingServer) -> None:
+    deltas, completion = harness_for(mode, stalling, stream_idle_timeout=0.3).stream()
+    assert completion.message.content == "Hel" * 11 + "lo"
+    assert len(deltas) == 12
+
+
+@pytest.mark.parametrize("stalling", ["silent"], indirect=True)
+def test_without_an_idle_limit_the_read_timeout_governs(mode: str, stalling: StallingServer) -> None:
+    start = time.monotonic()
+    _, exc = harness_for(mode, stalling, stream_idle_timeout=None, timeout=0.4).stream_deltas_then_error()
+    assert isinstance(exc, APITimeoutError)
+    assert not isinstance(exc, StreamIdleTimeoutError)
+    assert "read timeout of 0.4s" in str(exc)
+    assert time.monotonic() - start < 3
+
+
+def test_the_idle_limit_does_not_shorten_whole_answers() -> None:
+    from anyfast_core import AnyFastClient
+
+    client = AnyFastClient(api_key="k", stream_idle_timeout=5)
+    assert client._timeout(stream=False).read == 600
+    assert client._timeout(stream=True).read == 5
+    assert AnyFastClient(api_key="k", timeout=2)._timeout(stream=True).read == 2  # a shorter read timeout stands
+    assert AnyFastClient(api_key="k")._timeout(stream=True).read == DEFAULT_STREAM_IDLE_TIMEOUT
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("inf"), float("nan"), "30", True])
+def test_bad_idle_limits_are_refused(bad: Any) -> None:
+    from anyfast_core import AnyFastClient
+
+    with pytest.raises(ValueError, match="stream_idle_timeout"):
+        AnyFastClient(api_key="k", stream_idle_timeout=bad)
