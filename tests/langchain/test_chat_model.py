@@ -80,14 +80,14 @@ def test_per_call_overrides_through_invoke_and_bind(server: ScriptedServer, make
 
 
 def test_streaming_request_asks_for_usage(server: ScriptedServer, make_model: Any, glm: Any) -> None:
-    """Usage is asked for on every stream (a gateway not asked may drop the finish chunk with it) and
-    handed over only when wanted."""
+    """Usage is asked for on every stream (a gateway asked not to may drop the last chunk and its
+    finish reason) and handed over only when wanted."""
     for _ in range(3):
         server.sse(glm.chunks())
     wanted = testkit.merged(list(make_model().stream("Hi")))
     unwanted = testkit.merged(list(make_model(stream_usage=False, tool_stream=True).stream("Hi")))
     per_call = testkit.merged(list(make_model().stream("Hi", stream_usage=False)))
-    assert all(request["stream_options"] == {"include_usage": True} for request in server.requests)
+    assert [body["stream_options"] for body in server.requests] == [{"include_usage": True}] * 3
     assert server.requests[0]["stream"] is True
     assert server.requests[1]["tool_stream"] is True
     assert wanted.usage_metadata is not None
@@ -120,7 +120,7 @@ def test_bad_settings_fail_at_construction(kwargs: dict[str, Any], field: str) -
 def test_bad_per_call_values_fail_before_any_request(server: ScriptedServer, model: ChatAnyFast) -> None:
     with pytest.raises(ValueError, match="temperature"):
         model.invoke("Hi", temperature=7)
-    with pytest.raises(ValueError, match="client settings"):
+    with pytest.raises(ValueError, match="client setting"):
         model.invoke("Hi", timeout=3)
     with pytest.raises(ValueError, match="tool_choice"):
         model.invoke("Hi", tool_choice="required")  # no tools to choose from
