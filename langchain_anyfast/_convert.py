@@ -64,7 +64,7 @@ def message_to_wire(message: BaseMessage) -> dict[str, Any]:
     if isinstance(message, HumanMessage):
         return {"role": "user", "content": user_content_to_wire(message.content)}
     if isinstance(message, SystemMessage):
-        return {"role": "system", "content": text_of(message.content)}
+        return {"role": "system", "content": user_content_to_wire(message.content)}
     if isinstance(message, ToolMessage):
         return {"role": "tool", "tool_call_id": message.tool_call_id, "content": tool_content_to_wire(message.content)}
     if isinstance(message, ChatMessage):
@@ -76,7 +76,7 @@ def message_to_wire(message: BaseMessage) -> dict[str, Any]:
             )
         return {
             "role": role,
-            "content": user_content_to_wire(message.content) if role == "user" else text_of(message.content),
+            "content": user_content_to_wire(message.content),
         }
     raise ValueError(f"ChatAnyFast cannot send a {type(message).__name__}; use System/Human/AI/ToolMessage.")
 
@@ -141,7 +141,8 @@ def text_of(content: str | list[Any]) -> str:
 
 
 def user_content_to_wire(content: str | list[Any]) -> str | list[dict[str, Any]]:
-    """User content: plain text as a string; with images, a list of OpenAI-style parts."""
+    """User or system content: text as a string; with other blocks (images, audio, files), a list of
+    parts as given, which the core's request check refuses by name (the API is text-only)."""
     if isinstance(content, str):
         return content
     if all(isinstance(b, str) or (isinstance(b, Mapping) and b.get("type") == "text") for b in content):
@@ -150,16 +151,10 @@ def user_content_to_wire(content: str | list[Any]) -> str | list[dict[str, Any]]
     for block in content:
         if isinstance(block, str):
             parts.append({"type": "text", "text": block})
-        elif block.get("type") == "text":
-            parts.append({"type": "text", "text": block.get("text") or ""})
-        elif block.get("type") == "image_url":
+        elif isinstance(block, Mapping):
             parts.append(dict(block))
-        elif block.get("type") == "image":
-            from langchain_core.messages.block_translators.openai import convert_to_openai_image_block
-
-            parts.append(convert_to_openai_image_block(block))
         else:
-            raise ValueError(f"Content block type {block.get('type')!r} is not supported by ChatAnyFast.")
+            raise ValueError(f"Content block {block!r} is not supported by ChatAnyFast: allowed: str or dict blocks")
     return parts
 
 

@@ -68,6 +68,7 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
     if role is None:
         raise ValueError(f"messages[{index}] has role {message.role.value!r}, which AnyFast's chat API cannot take")
     texts: list[str] = []
+    others: list[dict[str, Any]] = []
     reasoning: list[str] = []
     tool_calls: list[dict[str, Any]] = []
     for block in message.blocks:
@@ -79,8 +80,13 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
         elif isinstance(block, ToolCallBlock):
             tool_calls.append(wire_tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs))
         elif not isinstance(block, CachePoint):  # a caching hint this API has no use for
-            raise ValueError(f"messages[{index}] holds a {type(block).__name__}; AnyFast's chat API takes text only")
-    wire: dict[str, Any] = {"role": role, "content": "\n".join(texts) if texts else None}
+            # Images, audio, documents: a part named by kind, which the core's request check refuses
+            # (the API is text-only) with the same message as for LangChain.
+            others.append({"type": getattr(block, "block_type", type(block).__name__)})
+    content: str | list[dict[str, Any]] | None = "\n".join(texts) if texts else None
+    if others:
+        content = [*({"type": "text", "text": text} for text in texts), *others]
+    wire: dict[str, Any] = {"role": role, "content": content}
     extra = message.additional_kwargs
     if role == "assistant":
         if not tool_calls and extra.get("tool_calls"):

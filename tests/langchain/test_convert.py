@@ -125,18 +125,10 @@ def test_tool_message_contents() -> None:
     assert wire[2] == {"role": "tool", "tool_call_id": "3", "content": "Error: missing 'b'"}
 
 
-def test_user_images_become_openai_parts() -> None:
-    message = HumanMessage(
-        content=[
-            {"type": "text", "text": "What is this?"},
-            {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
-            {"type": "image", "url": "https://example.com/b.png"},
-        ]
-    )
-    parts = messages_to_wire([message])[0]["content"]
-    assert parts[0] == {"type": "text", "text": "What is this?"}
-    assert parts[1]["image_url"]["url"] == "https://example.com/a.png"
-    assert parts[2]["image_url"]["url"] == "https://example.com/b.png"
+def test_non_text_blocks_stay_parts_for_the_core_to_refuse() -> None:
+    image = {"type": "image", "url": "https://example.com/b.png"}
+    message = HumanMessage(content=[{"type": "text", "text": "What is this?"}, image])
+    assert messages_to_wire([message])[0]["content"] == [{"type": "text", "text": "What is this?"}, image]
 
 
 def test_unsupported_messages_raise() -> None:
@@ -144,8 +136,6 @@ def test_unsupported_messages_raise() -> None:
         messages_to_wire([FunctionMessage(name="f", content="x")])
     with pytest.raises(ValueError, match="role 'critic'"):
         messages_to_wire([ChatMessage(role="critic", content="x")])
-    with pytest.raises(ValueError, match="'audio'"):
-        messages_to_wire([HumanMessage(content=[{"type": "text", "text": "x"}, {"type": "audio", "url": "u"}])])
 
 
 @pytest.mark.parametrize(

@@ -102,10 +102,10 @@ def test_several_text_blocks_join_like_message_content() -> None:
     assert to_wire_message(message) == {"role": "user", "content": message.content}
 
 
-def test_media_blocks_are_refused_before_sending() -> None:
-    message = ChatMessage(role="user", blocks=[ImageBlock(url="https://example.com/cat.png")])
-    with pytest.raises(ValueError, match=r"messages\[3\] holds a ImageBlock; AnyFast's chat API takes text only"):
-        to_wire_message(message, 3)
+def test_media_blocks_become_parts_named_by_kind_for_the_core_to_refuse() -> None:
+    message = ChatMessage(role="user", blocks=[TextBlock(text="What is this?"), ImageBlock(url="https://x.test/a.png")])
+    parts = [{"type": "text", "text": "What is this?"}, {"type": "image"}]
+    assert to_wire_message(message) == {"role": "user", "content": parts}
 
 
 @pytest.mark.parametrize(

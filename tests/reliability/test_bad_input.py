@@ -158,3 +158,55 @@ def test_client_settings_per_call_are_refused(emulator: Emulator, adapter: Adapt
     with pytest.raises(ValueError, match="timeout"):
         ask(model, Mode(adapter, sync=True, stream=False), "Hi", timeout=5)
     assert emulator.received == []
+
+
+# --------------------------------------------------------------------------- input the API cannot take
+
+
+def image_prompt(adapter: Adapter) -> list[Any]:
+    if adapter == "langchain":
+        from langchain_core.messages import HumanMessage
+
+        image = {"type": "image_url", "image_url": {"url": "https://example.test/cat.png"}}
+        return [HumanMessage(content=[{"type": "text", "text": "What is this?"}, image])]
+    from llama_index.core.base.llms.types import ImageBlock, TextBlock
+    from llama_index.core.llms import ChatMessage
+
+    return [ChatMessage(role="user", blocks=[TextBlock(text="What is this?"), ImageBlock(url="https://x.test/a.png")])]
+
+
+def orphan_tool_result(adapter: Adapter) -> list[Any]:
+    if adapter == "langchain":
+        from langchain_core.messages import HumanMessage, ToolMessage
+
+        return [HumanMessage("Add 2 and 3."), ToolMessage("5", tool_call_id="call_9")]
+    from llama_index.core.llms import ChatMessage
+
+    return [
+        ChatMessage(role="user", content="Add 2 and 3."),
+        ChatMessage(role="tool", content="5", additional_kwargs={"tool_call_id": "call_9"}),
+    ]
+
+
+def tool(name: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name, "parameters": parameters or {"type": "object"}}}
+
+
+INPUT_CASES = [
+    pytest.param(image_prompt, {}, r"content\[1\]\.type='image(_url)?'.*text in and gives text out", id="image"),
+    pytest.param(orphan_tool_result, {}, r"tool_call_id='call_9'.*answer a tool call", id="orphan-tool-result"),
+    pytest.param(None, {"tools": [tool(f"t{i}") for i in range(129)]}, "at most 128", id="129-tools"),
+    pytest.param(None, {"tools": [tool("add"), tool("add")]}, r"tools=\['add'\].*unique", id="duplicate-names"),
+    pytest.param(None, {"tools": [tool("add", {"type": "array"})]}, "type='array'.*'object'", id="array-params"),
+]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=str)
+@pytest.mark.parametrize(("prompt", "call", "message"), INPUT_CASES)
+def test_input_the_api_cannot_take_is_refused_before_sending(
+    emulator: Emulator, mode: Mode, prompt: Any, call: dict[str, Any], message: str
+) -> None:
+    model = make_model(mode.adapter, base_url=emulator.base_url, api_key=emulator.api_key)
+    with pytest.raises(ValueError, match=message):
+        ask(model, mode, prompt(mode.adapter) if prompt else "Hi", **call)
+    assert emulator.received == []
