@@ -8,6 +8,7 @@ reasons are plain strings so new ones pass through.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Annotated, Any, Literal, get_args
 
@@ -65,6 +66,14 @@ class FunctionDefinition(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
     description: str | None = None
     parameters: dict[str, Any] | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _clean_description(cls, value: str | None) -> str | None:
+        # Python 3.13 strips the indentation of docstrings when it compiles them; older Pythons keep it.
+        # Descriptions mostly come from docstrings, so cleaning them as inspect.cleandoc does (what 3.13
+        # does, plus blank edges) sends the same body on every Python.
+        return None if value is None else inspect.cleandoc(value)
 
     @field_validator("parameters")
     @classmethod

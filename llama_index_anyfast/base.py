@@ -72,6 +72,7 @@ from llama_index_anyfast.utils import (
     to_wire_messages,
     tool_choice_param,
     tool_selections,
+    tool_to_wire,
 )
 
 if TYPE_CHECKING:
@@ -398,7 +399,7 @@ class AnyFast(FunctionCallingLLM):
             messages.append(
                 ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg
             )
-        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        specs = [tool_to_wire(tool.metadata) for tool in tools]
         return {
             "messages": messages,
             "tools": specs or None,

@@ -13,6 +13,7 @@ streamed piece) and their completion twins. Reasoning travels both ways: it arri
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
+from llama_index.core.tools.types import ToolMetadata
 from llama_index.core.types import Model
 
 from anyfast_core import ChatCompletion, StreamAccumulator, StreamDelta, ToolCall, Usage
@@ -49,6 +51,26 @@ _WIRE_ROLES: dict[str, str] = {
 _ASSISTANT = MessageRole.ASSISTANT
 
 # --------------------------------------------------------------------------- requests
+
+
+def tool_to_wire(metadata: ToolMetadata) -> dict[str, Any]:
+    r"""A LlamaIndex tool as a wire tool.
+
+    ``FunctionTool`` describes a function as its signature line followed by its docstring. Python 3.13
+    strips docstring indentation at compile time and older Pythons keep it, so the docstring part is
+    cleaned with :func:`inspect.cleandoc` (the core cleans every description alike): one body on every Python.
+
+    >>> meta = ToolMetadata(name="add", description="add(a: int) -> int\nAdd.\n\n    Really.\n    ")
+    >>> tool_to_wire(meta)["function"]["description"]
+    'add(a: int) -> int\nAdd.\n\nReally.'
+    """
+    spec: dict[str, Any] = metadata.to_openai_tool(skip_length_check=True)
+    description = spec["function"].get("description")
+    if isinstance(description, str):
+        head, newline, rest = description.partition("\n")
+        if newline and head.startswith(f"{metadata.name}("):
+            spec["function"]["description"] = f"{head}\n{inspect.cleandoc(rest)}"
+    return spec
 
 
 def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:

@@ -35,6 +35,9 @@ from anyfast_emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
+CASSETTE_DIR_ENV = "ANYFAST_CASSETTE_DIR"
+"""Another root for the cassette tree (``scripts/record_cassettes.py --cassette-dir``), e.g. to record into a
+scratch directory and compare it with ``cassettes/``."""
 TESTS = ROOT / "tests"
 RECORD_TARGET_ENV = "ANYFAST_RECORD_TARGET"
 ENV_VARS = ("ANYFAST_API_KEY", "ANYFAST_BASE_URL")
@@ -152,7 +155,7 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
         relative = module.relative_to(TESTS).with_suffix("")
     except ValueError:
         relative = Path(module.stem)
-    return str(CASSETTES / relative)
+    return str(Path(os.environ.get(CASSETTE_DIR_ENV) or CASSETTES) / relative)
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +176,7 @@ def vcr_config() -> dict[str, Any]:
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("json_body", json_body_matcher)
+    vcr.register_serializer(CASSETTE_SERIALIZER, OrderedYamlSerializer)
 
 
 @pytest.fixture(scope="session")
@@ -184,9 +188,47 @@ def use_cassette(vcr_config: dict[str, Any]) -> Any:
     def factory(directory: str | Path, name: str, record_mode: str = "none") -> Any:
         recorder = VCR(cassette_library_dir=str(directory), record_mode=record_mode)
         recorder.register_matcher("json_body", json_body_matcher)
+        recorder.register_serializer(CASSETTE_SERIALIZER, OrderedYamlSerializer)
         return recorder.use_cassette(name, **vcr_config)
 
     return factory
+
+
+CASSETTE_SERIALIZER = "yaml"
+"""Registered in place of vcrpy's own ``yaml`` serializer (the default; pytest-recording derives the
+cassette's file suffix from a serializer's name, so a new name would move every file)."""
+
+
+def _interaction_order(interaction: dict[str, Any]) -> tuple[str, str, int, str]:
+    """Where an interaction goes in its cassette: by method and URI, then by conversation length (so the
+    turns of one conversation keep their order), then by body. Calls made concurrently (``batch``,
+    ``abatch``) finish in any order; sorting them makes two recordings of the same tests byte-identical."""
+    request = interaction["request"]
+    body = request.get("body") or ""
+    text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
+    parsed = normalised_body(text)
+    turns = len(parsed.get("messages") or ()) if isinstance(parsed, dict) else 0
+    return (str(request.get("method")), str(request.get("uri")), turns, text)
+
+
+class OrderedYamlSerializer:
+    """vcrpy's YAML format, with the interactions in a fixed order (see ``_interaction_order``).
+
+    Replay matches on method, path and body, so the order only matters among identical requests,
+    and a stable sort keeps theirs."""
+
+    @staticmethod
+    def deserialize(cassette_string: str) -> Any:
+        from vcr.serializers import yamlserializer
+
+        return yamlserializer.deserialize(cassette_string)
+
+    @staticmethod
+    def serialize(cassette_dict: dict[str, Any]) -> str:
+        from vcr.serializers import yamlserializer
+
+        ordered = sorted(cassette_dict["interactions"], key=_interaction_order)
+        return str(yamlserializer.serialize({**cassette_dict, "interactions": ordered}))
 
 
 def normalised_body(body: Any) -> Any:

@@ -403,3 +403,19 @@ def test_unknown_constructor_arguments_raise_when_near_a_known_name_else_move_wi
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a documented request field moves without a warning
         assert unknown_settings({"tools": []}, known, owner="X", bag="model_kwargs") == {"tools": []}
+
+
+@pytest.mark.parametrize(
+    ("description", "sent"),
+    [
+        # A docstring as Python 3.10-3.12 keep it, and as 3.13 compiles it: the same body either way.
+        ("Adds two integers.\n\n            Takes a and b.\n        ", "Adds two integers.\n\nTakes a and b."),
+        ("Adds two integers.\n\nTakes a and b.\n", "Adds two integers.\n\nTakes a and b."),
+        ("\n    Args:\n        a: first\n    ", "Args:\n    a: first"),  # relative indentation kept
+        ("One line.", "One line."),
+    ],
+)
+def test_tool_descriptions_are_sent_cleaned_like_docstrings(description: str, sent: str) -> None:
+    tool = {"type": "function", "function": {"name": "add", "description": description, "parameters": {}}}
+    body = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}], tools=[tool]).to_body()
+    assert body["tools"][0]["function"]["description"] == sent

@@ -15,7 +15,8 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from anyfast_core import AnyFastClient, ChatRequest
 from anyfast_emulator import Emulator
 
-CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
+CASSETTES = Path(os.environ.get("ANYFAST_CASSETTE_DIR") or Path(__file__).resolve().parents[2] / "cassettes")
+"""The tree to scan: ``cassettes/``, or where ``scripts/record_cassettes.py --cassette-dir`` just recorded."""
 LIVE_KEY = os.environ.get("ANYFAST_API_KEY")  # read before the hygiene fixture clears it
 PLACEHOLDERS = frozenset({"REDACTED", "PLACEHOLDER", "<redacted>"})
 SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "cookie", "set-cookie", "proxy-authorization"})

@@ -57,6 +57,26 @@ def test_tool_choice_on_the_wire(
     assert "parallel_tool_calls" not in request  # not part of AnyFast's API
 
 
+def documented(a: int, b: int) -> int:
+    """Add two numbers.
+
+    Args:
+        a: the first
+        b: the second
+    """
+    return a + b
+
+
+def test_docstring_descriptions_are_sent_alike_on_every_python(llm: AnyFast, server: Any, glm: SimpleNamespace) -> None:
+    # Python 3.13 strips the docstring's indentation at compile time, 3.10-3.12 keep it: the body is the same.
+    server.json(glm.completion())
+    llm.chat_with_tools([FunctionTool.from_defaults(fn=documented)], user_msg=QUESTION)
+    description = server.requests[0]["tools"][0]["function"]["description"]
+    signature, docstring = description.split("\n", 1)
+    assert signature.startswith("documented(")
+    assert docstring == "Add two numbers.\n\nArgs:\n    a: the first\n    b: the second"
+
+
 def test_unknown_tool_choice_name_is_refused_before_sending(llm: AnyFast, server: Any) -> None:
     with pytest.raises(ValueError, match="names no bound tool"):
         llm.chat_with_tools(TOOLS, user_msg=QUESTION, tool_choice="divide")
