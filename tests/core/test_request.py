@@ -416,6 +416,9 @@ def test_unknown_constructor_arguments_raise_when_near_a_known_name_else_move_wi
     ],
 )
 def test_tool_descriptions_are_sent_cleaned_like_docstrings(description: str, sent: str) -> None:
-    tool = {"type": "function", "function": {"name": "add", "description": description, "parameters": {}}}
+    tool = {
+        "type": "function",
+        "function": {"name": "add", "description": description, "parameters": {"type": "object"}},
+    }
     body = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}], tools=[tool]).to_body()
     assert body["tools"][0]["function"]["description"] == sent
