@@ -55,6 +55,7 @@ CLIENT_SETTINGS = frozenset(
         "http_async_client",
         "async_http_client",
         "default_headers",
+        "stream_idle_timeout",
     }
 )
 """How the adapters name the settings of the HTTP client: set on the model, never per call."""

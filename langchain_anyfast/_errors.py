@@ -1,8 +1,10 @@
 """Core errors as LangChain's standard model errors, still catchable as the core's.
 
-Each class inherits the core error first (its ``is_retryable``, ``status_code``, ``code``,
-``request_id`` and ``partial`` rule) and the matching ``langchain_core.exceptions`` type second, so
-both ``except anyfast_core.RateLimitError`` and ``except ModelRateLimitError`` work::
+Each class has the name of the core error it stands for (so a failure has one name in both adapters:
+LlamaIndex raises the core's classes themselves), inherits it first (its ``is_retryable``,
+``status_code``, ``code``, ``request_id`` and ``partial`` rule) and the matching
+``langchain_core.exceptions`` type second. Every failure of a call is a ``langchain_core`` ``Model*Error``
+(streamed or not), and ``except anyfast_core.RateLimitError`` and ``except ModelRateLimitError`` both work::
 
     try:
         model.invoke("Hi")
@@ -29,93 +31,98 @@ from langchain_core.exceptions import (
 import anyfast_core as core
 
 
-class AnyFastContextOverflowError(core.ContextWindowExceededError, ContextOverflowError):
-    """The conversation does not fit the model's context window."""
+class ContextWindowExceededError(core.ContextWindowExceededError, ContextOverflowError):
+    """The conversation does not fit the model's context window (1261, or a 1210 about the context length)."""
 
 
-class AnyFastContentFilterError(core.ContentFilterError, ModelRefusalError, ModelInvalidRequestError):
-    """Content safety blocked the input (400, code 1301) or the output (finish reason ``sensitive``)."""
+class ContentFilterError(core.ContentFilterError, ModelRefusalError, ModelInvalidRequestError):
+    """Content safety blocked the input (1301) or the output (finish reason ``sensitive``)."""
 
 
-class AnyFastInvalidRequestError(core.BadRequestError, ModelInvalidRequestError):
-    """The server rejected a parameter (400)."""
+class BadRequestError(core.BadRequestError, ModelInvalidRequestError):
+    """The server rejected a parameter (400; 1210, 1213-1215)."""
 
 
-class AnyFastMissingAPIKeyError(core.MissingAPIKeyError, ModelAuthenticationError):
+class MissingAPIKeyError(core.MissingAPIKeyError, ModelAuthenticationError):
     """No key configured (raised before any request)."""
 
 
-class AnyFastAuthenticationError(core.AuthenticationError, ModelAuthenticationError):
-    """The key is invalid (401)."""
+class AuthenticationError(core.AuthenticationError, ModelAuthenticationError):
+    """The key is invalid or expired (401; 1000-1004)."""
 
 
-class AnyFastPermissionDeniedError(core.PermissionDeniedError, ModelPermissionDeniedError):
-    """The key may not use this model or endpoint (403)."""
+class PermissionDeniedError(core.PermissionDeniedError, ModelPermissionDeniedError):
+    """The account may not use this model or endpoint (403; 1110-1121)."""
 
 
-class AnyFastNotFoundError(core.NotFoundError, ModelNotFoundError):
-    """Unknown model or path (404)."""
+class NotFoundError(core.NotFoundError, ModelNotFoundError):
+    """Unknown model or path (404, 1211), or a gateway with no route for the model."""
 
 
-class AnyFastRateLimitError(core.RateLimitError, ModelRateLimitError):
-    """Too many requests (429), after the client's own retries."""
+class RateLimitError(core.RateLimitError, ModelRateLimitError):
+    """Too many requests (429; 1302, 1303, 1305), after the client's own retries."""
 
 
-class AnyFastQuotaExceededError(core.QuotaExceededError, ModelRateLimitError):
-    """Insufficient balance or usage cap (429, codes 1113/1308): not retryable."""
+class QuotaExceededError(core.QuotaExceededError, ModelRateLimitError):
+    """Balance, usage limit or plan exhausted (1113, 1304, 1308-1310, ``insufficient_quota``): never retried."""
 
 
-class AnyFastUpstreamModelError(core.UpstreamModelError, ModelAPIError):
-    """Inference failed upstream (finish reason ``network_error``)."""
+class UpstreamModelError(core.UpstreamModelError, ModelAPIError):
+    """Inference failed upstream (finish reason ``network_error``, ``abort``, or ``tool_calls`` without a call)."""
 
 
-class AnyFastServerError(core.ServerError, ModelAPIError):
+class ServerError(core.ServerError, ModelAPIError):
     """The server or gateway failed (5xx), after the client's own retries."""
 
 
-class AnyFastAPIStatusError(core.APIStatusError, ModelError):
-    """Any other error status."""
+class APIStatusError(core.APIStatusError, ModelAPIError):
+    """Any other error the server answered with (an error object under 200 too)."""
 
 
-class AnyFastTimeoutError(core.APITimeoutError, ModelTimeoutError):
+class StreamIdleTimeoutError(core.StreamIdleTimeoutError, ModelTimeoutError):
+    """The stream went silent for ``stream_idle_timeout`` seconds; ``partial`` holds what arrived."""
+
+
+class APITimeoutError(core.APITimeoutError, ModelTimeoutError):
     """The request timed out."""
 
 
-class AnyFastConnectionError(core.APIConnectionError, ModelConnectionError):
+class APIConnectionError(core.APIConnectionError, ModelConnectionError):
     """The server could not be reached."""
 
 
-class AnyFastStreamInterruptedError(core.StreamInterruptedError, ModelConnectionError):
-    """The stream closed before it finished; ``partial`` holds what arrived."""
+class StreamInterruptedError(core.StreamInterruptedError, ModelConnectionError):
+    """The stream did not finish (cut, or no finish reason); ``partial`` holds what arrived."""
 
 
-class AnyFastStreamEventError(core.StreamEventError, ModelAPIError):
+class StreamEventError(core.StreamEventError, ModelAPIError):
     """The server reported an error in the middle of a stream."""
 
 
-class AnyFastMalformedResponseError(core.MalformedResponseError, ModelAPIError):
+class MalformedResponseError(core.MalformedResponseError, ModelAPIError):
     """The server sent something that is not the documented JSON."""
 
 
 # Most specific first: the first core class the error is an instance of wins.
 _MAPPING: tuple[tuple[type[core.AnyFastError], type[core.AnyFastError]], ...] = (
-    (core.ContextWindowExceededError, AnyFastContextOverflowError),
-    (core.ContentFilterError, AnyFastContentFilterError),
-    (core.BadRequestError, AnyFastInvalidRequestError),
-    (core.MissingAPIKeyError, AnyFastMissingAPIKeyError),
-    (core.AuthenticationError, AnyFastAuthenticationError),
-    (core.PermissionDeniedError, AnyFastPermissionDeniedError),
-    (core.NotFoundError, AnyFastNotFoundError),
-    (core.RateLimitError, AnyFastRateLimitError),
-    (core.QuotaExceededError, AnyFastQuotaExceededError),
-    (core.UpstreamModelError, AnyFastUpstreamModelError),
-    (core.ServerError, AnyFastServerError),
-    (core.APIStatusError, AnyFastAPIStatusError),
-    (core.APITimeoutError, AnyFastTimeoutError),
-    (core.APIConnectionError, AnyFastConnectionError),
-    (core.StreamInterruptedError, AnyFastStreamInterruptedError),
-    (core.StreamEventError, AnyFastStreamEventError),
-    (core.MalformedResponseError, AnyFastMalformedResponseError),
+    (core.ContextWindowExceededError, ContextWindowExceededError),
+    (core.ContentFilterError, ContentFilterError),
+    (core.BadRequestError, BadRequestError),
+    (core.MissingAPIKeyError, MissingAPIKeyError),
+    (core.AuthenticationError, AuthenticationError),
+    (core.PermissionDeniedError, PermissionDeniedError),
+    (core.NotFoundError, NotFoundError),
+    (core.RateLimitError, RateLimitError),
+    (core.QuotaExceededError, QuotaExceededError),
+    (core.UpstreamModelError, UpstreamModelError),
+    (core.ServerError, ServerError),
+    (core.APIStatusError, APIStatusError),
+    (core.StreamIdleTimeoutError, StreamIdleTimeoutError),
+    (core.APITimeoutError, APITimeoutError),
+    (core.APIConnectionError, APIConnectionError),
+    (core.StreamInterruptedError, StreamInterruptedError),
+    (core.StreamEventError, StreamEventError),
+    (core.MalformedResponseError, MalformedResponseError),
 )
 
 

@@ -35,10 +35,12 @@ from anyfast_core.request import (
 )
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
+    DEFAULT_STREAM_IDLE_TIMEOUT,
     AsyncHTTPClientSetting,
     HTTPClientSetting,
     TimeoutSetting,
     check_http_client,
+    check_stream_idle_timeout,
     check_timeout,
     resolve_base_url,
 )
@@ -102,6 +104,9 @@ class ChatAnyFast(BaseChatModel):
             Defaults to ``ANYFAST_BASE_URL``, else ``https://www.anyfast.ai/v1``.
         timeout: float | httpx.Timeout
             Read timeout in seconds (GLM may think for minutes; default 600).
+        stream_idle_timeout: float | None
+            Longest silence (no event) a stream may keep, in seconds (default 120; ``None``: off). A
+            stream that stalls raises ``StreamIdleTimeoutError`` (a ``ModelTimeoutError``) with what arrived.
         max_retries: int
             Retries of 429 rate limits, 5xx and connection failures (default 2). Balance and quota
             errors are never retried.
@@ -221,6 +226,9 @@ class ChatAnyFast(BaseChatModel):
     """Stop sequences."""
     timeout: TimeoutSetting = Field(default=None, validation_alias=AliasChoices("timeout", "request_timeout"))
     """Read timeout in seconds, or an ``httpx.Timeout``; unset: 600 s reads, 10 s connects."""
+    stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT
+    """Longest silence (no event) a stream may keep, in seconds; ``None``: the read timeout alone. See
+    :data:`anyfast_core.settings.DEFAULT_STREAM_IDLE_TIMEOUT` for why 120 s."""
     max_retries: int = 2
     """Retries for rate limits, server errors and connection failures."""
     streaming: bool = False
@@ -277,6 +285,11 @@ class ChatAnyFast(BaseChatModel):
     @classmethod
     def _check_timeout(cls, value: Any) -> Any:
         return check_timeout(value)
+
+    @field_validator("stream_idle_timeout", mode="before")
+    @classmethod
+    def _check_stream_idle_timeout(cls, value: Any) -> Any:
+        return check_stream_idle_timeout(value)
 
     @field_validator("http_client", mode="before")
     @classmethod
@@ -367,6 +380,7 @@ class ChatAnyFast(BaseChatModel):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            stream_idle_timeout=self.stream_idle_timeout,
             http_client=self.http_client,
             async_http_client=self.http_async_client,
         )

@@ -51,10 +51,12 @@ from anyfast_core.request import (
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
     DEFAULT_MODEL,
+    DEFAULT_STREAM_IDLE_TIMEOUT,
     AsyncHTTPClientSetting,
     HTTPClientSetting,
     TimeoutSetting,
     check_http_client,
+    check_stream_idle_timeout,
     check_timeout,
     resolve_api_key,
     resolve_base_url,
@@ -165,6 +167,14 @@ class AnyFast(FunctionCallingLLM):
             "connect, since GLM can think for minutes before its first token."
         ),
     )
+    stream_idle_timeout: float | None = Field(
+        default=DEFAULT_STREAM_IDLE_TIMEOUT,
+        description=(
+            "Longest silence (no event) a stream may keep, in seconds; a stalled stream raises "
+            "StreamIdleTimeoutError with what arrived. None: the read timeout alone. 120 s by default: a healthy "
+            "GLM stream sends reasoning tokens continuously (see anyfast_core.settings.DEFAULT_STREAM_IDLE_TIMEOUT)."
+        ),
+    )
     max_retries: int = Field(default=2, description="Retries of rate limits, 5xx and connection failures.")
     context_window: int = Field(
         default=DEFAULT_CONTEXT_WINDOW, gt=0, description="The model's context window in tokens."
@@ -229,6 +239,11 @@ class AnyFast(FunctionCallingLLM):
             value = httpx.Timeout(**value)
         return check_timeout(value)  # the core's check: a finite number > 0 or an httpx.Timeout
 
+    @field_validator("stream_idle_timeout", mode="before")
+    @classmethod
+    def _check_stream_idle_timeout(cls, value: Any) -> float | None:
+        return check_stream_idle_timeout(value)
+
     @field_validator("http_client", mode="before")
     @classmethod
     def _check_http_client(cls, value: Any) -> Any:
@@ -257,6 +272,7 @@ class AnyFast(FunctionCallingLLM):
             base_url=self.api_base,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            stream_idle_timeout=self.stream_idle_timeout,
             http_client=self.http_client,
             async_http_client=self.async_http_client,
         )
