@@ -13,7 +13,9 @@ recorded against the emulator replay byte for byte. What it does, in order:
    (:mod:`.schema_values`: numbers in order or next to the property they name, quoted text, places,
    proper nouns, enum values mentioned, formats).
 3. After tool results (the last message is a tool message): an answer that quotes them (or reports
-   the error when a result starts with "Error").
+   the error when a result starts with "Error"), or under a ``required`` choice a call to the tool not
+   called yet this turn (an agent's response tool), or under ``json_object`` a JSON answer (step 5)
+   whose values come from the turn and the results.
 4. Text ReAct prompts (tools described in the prompt, ``Action Input`` format): one ``Action`` per
    wanted tool, then an ``Answer`` from the observations (:mod:`.react`).
 5. ``response_format`` ``json_object`` (or a JSON schema in the prompt together with the word "JSON"):
@@ -138,7 +140,7 @@ def think(body: dict[str, Any], *, cached_tokens: int = 0) -> Answer:
         calls = plan_calls(body, tools, conversation)
     if calls:
         reasoning = _call_reasoning(conversation.turn, calls)
-    elif conversation.pending_results:
+    elif conversation.pending_results and not _json_object_asked(body):
         content = _results_answer(conversation)
         reasoning = "The tool results are in. I will summarise them for the user."
     elif not tools and (react := react_answer(conversation)) is not None:
@@ -245,7 +247,13 @@ def plan_calls(
     choice = body.get("tool_choice")
     text = conversation.turn
     by_name = {str(t.get("name")): t for t in tools}
-    if isinstance(choice, dict):
+    finishing = _finishing_tool(choice, tools, conversation)
+    if finishing is not None:
+        # A required choice after tool results: the move left is the tool not called yet this turn
+        # (an agent's response tool), its arguments read from the turn and the results.
+        chosen = [finishing]
+        text = "\n".join([text, *(result for _, result in conversation.pending_results)])
+    elif isinstance(choice, dict):
         named = (choice.get("function") or {}).get("name")
         chosen = [by_name[named]] if named in by_name else []
     else:
@@ -259,7 +267,7 @@ def plan_calls(
         chosen.sort(key=lambda t: tools.index(t))
     if body.get("parallel_tool_calls") is False:
         chosen = chosen[:1]
-    structured = isinstance(choice, dict) and len(tools) == 1
+    structured = (isinstance(choice, dict) and len(tools) == 1) or finishing is not None
     prompt = Prompt(text)
     planned: list[tuple[str, dict[str, Any]]] = []
     for tool in chosen:
@@ -277,6 +285,18 @@ def plan_calls(
         call_id = "call_" + hashlib.sha256(_canonical([body.get("messages"), name, index])).hexdigest()[:24]
         calls.append(PlannedCall(call_id, name, json.dumps(arguments, ensure_ascii=False)))
     return tuple(calls)
+
+
+def _finishing_tool(choice: Any, tools: list[dict[str, Any]], conversation: Conversation) -> dict[str, Any] | None:
+    if choice != "required" or not conversation.pending_results:
+        return None
+    called: set[str] = set()
+    for message in reversed(conversation.messages):
+        if message.get("role") == "user":
+            break
+        called.update(str((c.get("function") or {}).get("name")) for c in message.get("tool_calls") or ())
+    left = [t for t in tools if str(t.get("name")) not in called]
+    return left[-1] if left else None
 
 
 def _call_reasoning(turn: str, calls: tuple[PlannedCall, ...]) -> str:
@@ -302,9 +322,13 @@ def _results_answer(conversation: Conversation) -> str:
 # --------------------------------------------------------------------------- JSON answers
 
 
-def wants_json(body: dict[str, Any], conversation: Conversation) -> bool:
+def _json_object_asked(body: dict[str, Any]) -> bool:
     fmt = body.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
+    return isinstance(fmt, dict) and fmt.get("type") == "json_object"
+
+
+def wants_json(body: dict[str, Any], conversation: Conversation) -> bool:
+    if _json_object_asked(body):
         return True
     text = conversation.all_text
     return "json" in text.lower() and find_schema(text) is not None
@@ -334,7 +358,7 @@ _KEYS = re.compile(r"(?<!\w)['\"`]([A-Za-z_][\w]*)['\"`]")
 
 
 def _json_answer(conversation: Conversation) -> tuple[str, str]:
-    prompt = Prompt(conversation.turn)
+    prompt = Prompt("\n".join([conversation.turn, *(result for _, result in conversation.pending_results)]))
     schema = find_schema(conversation.all_text)
     if schema is not None:
         value = values_for(schema, prompt, structured=True)

@@ -26,9 +26,10 @@ _GLM_5_2: dict[str, Any] = {
     "tool_calling": True,
     "tool_choice": True,
     "tool_call_streaming": True,
-    # The API has no json_schema response format; ChatAnyFast provides it on top of json_object
-    # (schema in the prompt, answer validated), so schema-shaped answers are available.
-    "structured_output": True,
+    # No native structured output: the API's response formats are text and json_object, no json_schema.
+    # LangChain's agents therefore pick their tool strategy (a forced call to a tool shaped like the
+    # schema); with_structured_output still offers json_schema, with the schema in the prompt.
+    "structured_output": False,
     "temperature": True,
     "attachment": False,
 }

@@ -571,10 +571,10 @@ class ChatAnyFast(BaseChatModel):
                 instead of raising on a parsing error.
             strict: Sent as the tool's ``strict`` flag with ``function_calling``.
         """
-        from langchain_core.runnables import RunnableLambda, RunnableMap, RunnablePassthrough
-        from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+        from langchain_core.runnables import RunnableMap, RunnablePassthrough
+        from langchain_core.utils.function_calling import convert_to_openai_tool
 
-        from langchain_anyfast._structured import StructuredOutputParser, is_pydantic_class
+        from langchain_anyfast._structured import StructuredOutputParser, object_json_schema
 
         if kwargs:
             raise ValueError(f"Unexpected arguments: {sorted(kwargs)}")
@@ -582,7 +582,7 @@ class ChatAnyFast(BaseChatModel):
             raise ValueError(f"method={method!r}: allowed: 'function_calling', 'json_mode', 'json_schema'")
         if schema is None and method != "json_mode":
             raise ValueError(f"method={method!r} needs a schema (only 'json_mode' works without one).")
-        json_schema = convert_to_json_schema(schema) if schema is not None else None
+        json_schema = object_json_schema(schema) if schema is not None else None
         output_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
         llm: Runnable[LanguageModelInput, Any]
         if method == "function_calling":
@@ -594,10 +594,10 @@ class ChatAnyFast(BaseChatModel):
                 strict=strict,
                 ls_structured_output_format=output_format,
             )
-            parser = StructuredOutputParser(schema, json_schema, tool_name)
+            parser = StructuredOutputParser(target=schema, target_schema=json_schema, tool_name=tool_name)
         elif json_schema is None:  # json_mode without a schema: any JSON object the prompt asks for
             llm = self.bind(response_format={"type": "json_object"}, ls_structured_output_format=output_format)
-            parser = StructuredOutputParser(None, None)
+            parser = StructuredOutputParser()
         else:
             # json_schema, and json_mode given a schema: the API has only json_object, so the schema
             # travels in the system prompt and the answer is validated here.
@@ -606,10 +606,8 @@ class ChatAnyFast(BaseChatModel):
                 response_format={"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}},
                 ls_structured_output_format=output_format,
             )
-            parser = StructuredOutputParser(schema, json_schema)
-        output_parser: Runnable[Any, Any] = RunnableLambda(parser, name="AnyFastStructuredOutputParser")
-        if is_pydantic_class(schema):
-            output_parser = output_parser.with_types(output_type=schema)  # type: ignore[arg-type]
+            parser = StructuredOutputParser(target=schema, target_schema=json_schema)
+        output_parser: Runnable[Any, Any] = parser
         if not include_raw:
             return llm | output_parser
         parse_raw = RunnablePassthrough.assign(parsed=itemgetter("raw") | output_parser, parsing_error=lambda _: None)

@@ -171,6 +171,51 @@ def test_structured_output_methods(emulator_any: Emulator, method: str) -> None:
     assert isinstance(list(structured.stream(prompt))[-1], Sum)
 
 
+class Outcome(BaseModel):
+    """What to tell the user."""
+
+    result: int
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "stream"])
+async def test_agent_response_format_takes_the_tool_strategy(emulator: Emulator, mode: str) -> None:
+    # The profile says there is no native structured output (no json_schema response format), so
+    # create_agent forces a call to a tool shaped like the schema, which this API supports.
+    from langchain.agents import create_agent
+
+    agent = create_agent(_model(emulator), [add, multiply], response_format=Outcome)
+    question = {"messages": [("user", "Add 2 and 3 with the add tool.")]}
+    if mode == "invoke":
+        result = agent.invoke(question)
+    elif mode == "ainvoke":
+        result = await agent.ainvoke(question)
+    else:
+        result = [state for state in agent.stream(question, stream_mode="values")][-1]
+    assert isinstance(result["structured_response"], Outcome)
+    first, last = emulator.requests[0], emulator.requests[-1]
+    assert [c["function"]["name"] for c in _assistant_turns(last)[0]["tool_calls"]] == ["add"]  # a tool turn first
+    assert [m["content"] for m in last["messages"] if m["role"] == "tool"] == ["5"]
+    for request in (first, last):
+        assert "response_format" not in request
+        assert request["tool_choice"] == "required"
+        assert [tool["function"]["name"] for tool in request["tools"]] == ["add", "multiply", "Outcome"]
+
+
+async def test_agent_provider_strategy_chosen_explicitly_works(emulator: Emulator) -> None:
+    # Asked for by name, LangChain's provider strategy sends a json_schema response format: ChatAnyFast
+    # sends json_object with the schema in the system prompt, and the answer after the tool turn parses.
+    from langchain.agents import create_agent
+    from langchain.agents.structured_output import ProviderStrategy
+
+    agent = create_agent(_model(emulator), [add, multiply], response_format=ProviderStrategy(Outcome))
+    result = await agent.ainvoke({"messages": [("user", "Add 2 and 3 with the add tool.")]})
+    assert isinstance(result["structured_response"], Outcome)
+    last = emulator.requests[-1]
+    assert last["messages"][-1]["role"] == "tool"
+    assert last["response_format"] == {"type": "json_object"}
+    assert '"result"' in last["messages"][0]["content"]
+
+
 def test_cached_prompt_tokens_are_reported(emulator: Emulator) -> None:
     model = _model(emulator)
     prompt = "Summarise: " + "the station logged a reading. " * 40

@@ -67,7 +67,7 @@ def test_profile() -> None:
     assert (profile["max_input_tokens"], profile["max_output_tokens"]) == (1_000_000, 131_072)
     assert profile["reasoning_output"] is True
     assert profile["tool_calling"] is True
-    assert profile["structured_output"] is True
+    assert profile["structured_output"] is False  # no json_schema response format: agents use tools
     assert "xhigh" in profile["reasoning_effort_levels"]
     assert ChatAnyFast(api_key="k", model="some-other-model").profile is None
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 import pytest
 from langchain_core.exceptions import OutputParserException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 from typing_extensions import TypedDict
 
 from langchain_anyfast import ChatAnyFast
@@ -49,12 +50,64 @@ def test_function_calling_forces_the_tool(server: Any, model: ChatAnyFast, glm: 
     assert "response_format" not in request
 
 
-def test_function_calling_streams_one_whole_value(server: Any, model: ChatAnyFast, glm: Any) -> None:
-    server.sse(
-        glm.chunks("", tool_calls=[glm.tool_call("Joke", JOKE, "c0")], fragment_tools=True, finish_reason="tool_calls")
-    )
-    values = list(model.with_structured_output(Joke).stream("Tell me a joke"))
-    assert values == [Joke(**JOKE)]
+def _growing(values: list[Any]) -> None:
+    """Each value a partial of the next (strings extend, keys are added), the last the whole joke."""
+    dicts = [v.model_dump() if isinstance(v, Joke) else v for v in values]
+    assert len(dicts) > 3
+    assert dicts[-1] == JOKE
+    for before, after in itertools.pairwise(dicts):
+        assert before != after
+        assert set(before) <= set(after)
+        assert all(after[key].startswith(before[key]) for key in before)
+
+
+_STREAMED_CALL = {"tool_calls": [{"name": "Joke", "args": JOKE, "id": "c0"}], "finish_reason": "tool_calls"}
+
+
+@pytest.mark.parametrize("schema", [Joke, JokeDict])
+@pytest.mark.parametrize("method", ["function_calling", "json_mode", "json_schema"])
+def test_stream_yields_growing_partial_values(server: Any, make_model: Any, glm: Any, method: str, schema: Any) -> None:
+    # Like ChatOpenAI's: the value grows as the tool arguments (with tool_stream) or the JSON text arrive.
+    if method == "function_calling":
+        name = "JokeDict" if schema is JokeDict else "Joke"
+        calls = [glm.tool_call(name, JOKE, "c0")]
+        server.sse(glm.chunks("", tool_calls=calls, fragment_tools=True, finish_reason="tool_calls"))
+    else:
+        server.sse(glm.chunks(json.dumps(JOKE)))
+    values = list(make_model(tool_stream=True).with_structured_output(schema, method=method).stream("Joke"))
+    _growing(values)
+    assert all(isinstance(v, Joke) is (schema is Joke) for v in values)
+    assert server.requests[0]["stream"] is True
+
+
+async def test_astream_yields_growing_partial_values(server: Any, make_model: Any, glm: Any) -> None:
+    server.sse(glm.chunks("", tool_calls=[glm.tool_call("Joke", JOKE, "c0")], fragment_tools=True))
+    server.sse(glm.chunks(f"```json\n{json.dumps(JOKE)}\n```"))  # a fenced answer streams too
+    model = make_model(tool_stream=True)
+    _growing([v async for v in model.with_structured_output(Joke).astream("Joke")])
+    _growing([v async for v in model.with_structured_output(JOKE_SCHEMA, method="json_mode").astream("Joke")])
+
+
+def test_stream_of_whole_tool_calls_yields_one_value(server: Any, model: ChatAnyFast, glm: Any) -> None:
+    # Without tool_stream the API sends each call whole, in one chunk.
+    server.sse(glm.chunks("", tool_calls=[glm.tool_call("Joke", JOKE, "c0")], finish_reason="tool_calls"))
+    assert list(model.with_structured_output(Joke).stream("Joke")) == [Joke(**JOKE)]
+
+
+@pytest.mark.parametrize("method", ["function_calling", "json_schema"])
+async def test_stream_of_an_answer_that_does_not_fit_raises_at_the_end(
+    server: Any, model: ChatAnyFast, glm: Any, method: str
+) -> None:
+    server.sse(glm.chunks('{"setup": "Why did the cat sit on the computer?"}'))
+    server.sse(glm.chunks('{"setup": "Why did the cat sit on the computer?"}'))
+    runnable = model.with_structured_output(JOKE_SCHEMA if method == "json_schema" else Joke, method=method)  # type: ignore[arg-type]
+    seen: list[Any] = []
+    with pytest.raises(OutputParserException, match="punchline"):
+        seen.extend(runnable.stream("Joke"))
+    with pytest.raises(OutputParserException, match="punchline"):
+        seen.extend([value async for value in runnable.astream("Joke")])
+    # A JSON schema's partial dicts were shown as they came; a pydantic class shows only valid objects.
+    assert bool(seen) is (method == "json_schema")
 
 
 def test_function_calling_answered_in_text_is_parsed(server: Any, model: ChatAnyFast, glm: Any) -> None:
@@ -113,11 +166,6 @@ def test_json_schema_is_emulated_on_json_object(server: Any, model: ChatAnyFast,
     assert request["messages"][1] == {"role": "user", "content": "Tell me a joke"}
 
 
-def test_json_schema_streams(server: Any, model: ChatAnyFast, glm: Any) -> None:
-    server.sse(glm.chunks(json.dumps(JOKE)))
-    assert list(model.with_structured_output(Joke, method="json_schema").stream("Joke")) == [Joke(**JOKE)]
-
-
 def test_include_raw(server: Any, model: ChatAnyFast, glm: Any) -> None:
     server.json(_joke_call(glm))
     server.json(glm.completion("No joke today."))
@@ -144,6 +192,26 @@ def test_bad_arguments() -> None:
         model.with_structured_output(None)
     with pytest.raises(ValueError, match="Unexpected arguments"):
         model.with_structured_output(Joke, tools=[])
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        int,
+        str,
+        list[int],
+        "Joke",
+        Joke(**JOKE),
+        {"type": "array", "items": {}},
+        {"properties": {}},
+        RootModel[list[int]],
+    ],
+)
+def test_unsupported_schemas_are_refused_clearly(schema: Any) -> None:
+    with pytest.raises(
+        ValueError, match=r"schema=.*allowed: a pydantic model class, a TypedDict class, or a JSON schema"
+    ):
+        ChatAnyFast(api_key="k").with_structured_output(schema)
 
 
 @pytest.mark.parametrize(
