@@ -86,7 +86,7 @@ def _langchain(text: str) -> Any:
 
     from langchain_anyfast._structured import StructuredOutputParser
 
-    return StructuredOutputParser(Pair, Pair.model_json_schema())(AIMessage(text))
+    return StructuredOutputParser(target=Pair, target_schema=Pair.model_json_schema()).invoke(AIMessage(text))
 
 
 def _llama_index(text: str) -> Any:
