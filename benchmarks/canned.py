@@ -8,6 +8,8 @@ Scenarios (the first path segment of a base URL, e.g. ``http://127.0.0.1:PORT/s2
 - ``json``: one non-streaming completion with reasoning, content and usage;
 - ``s2k`` / ``s20k``: a GLM-style stream of 2 000 / 20 000 chunks, reasoning first then content, the
   last chunk carrying ``finish_reason`` and ``usage`` (GLM style), then ``data: [DONE]``;
+- ``short``: one non-streaming completion of a few words, no reasoning (a label, as a classifier
+  answers: the throughput benchmark's call);
 - ``tool``: reasoning, then one tool call streamed in fragments (``tool_stream`` style: id and name
   first, then pieces of the arguments), then ``finish_reason: tool_calls`` with usage.
 """
@@ -109,6 +111,21 @@ def completion() -> dict[str, Any]:
     }
 
 
+SHORT_ANSWER = "billing"
+
+
+def short_completion() -> dict[str, Any]:
+    """The throughput benchmark's answer: a one-word label with usage, no reasoning."""
+    return {
+        "id": COMPLETION_ID,
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": MODEL,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": SHORT_ANSWER}}],
+        "usage": {"prompt_tokens": 24, "completion_tokens": 1, "total_tokens": 25},
+    }
+
+
 def encode_sse(chunks: list[dict[str, Any]]) -> bytes:
     """Chunks as an SSE body, compact JSON like the real server, ending in ``data: [DONE]``."""
     events = [b"data: " + json.dumps(c, separators=(",", ":")).encode() + b"\n\n" for c in chunks]
@@ -124,7 +141,10 @@ def scenario_chunks(scenario: str) -> list[dict[str, Any]]:
 
 def bodies() -> dict[str, tuple[bytes, bytes]]:
     """Every scenario's ``(content type, body)``."""
-    out = {"json": (b"application/json", json.dumps(completion(), separators=(",", ":")).encode())}
+    out = {
+        "json": (b"application/json", json.dumps(completion(), separators=(",", ":")).encode()),
+        "short": (b"application/json", json.dumps(short_completion(), separators=(",", ":")).encode()),
+    }
     for name in (*STREAM_SIZES, "tool"):
         out[name] = (b"text/event-stream", encode_sse(scenario_chunks(name)))
     return out
