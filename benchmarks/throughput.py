@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m benchmarks.throughput           # 10 000 calls a batch, three rounds, a few minutes
+    python -m benchmarks.throughput           # 10 000 calls a batch, three rounds, about half an hour
     python -m benchmarks.throughput --quick   # 2 000 calls a batch, one round
 
 Every client process runs the same job, ``(model | keep the answer's length).abatch(prompts,
@@ -18,8 +18,9 @@ Modes, each contestant (``ChatAnyFast``, ``ChatOpenAI``) in fresh processes:
 Per mode: requests per second (the batch over the wall time from the start signal to the last
 answer, seen by the process that gave the signal), client CPU per request (the client processes'
 CPU time during the batch, summed, over the batch size; in Ray's actors this includes Ray's own
-threads), peak RSS of a client process (``VmHWM``, imports included), and how much the RSS grew from
-a tenth of the batch to its end (sampled every 20 ms beside the count of answers received). The
+threads), peak RSS of a client process (``VmHWM``, imports included), and the RSS a client process
+added before a tenth of the answers had arrived and from then to the end (sampled every 20 ms
+beside the count of answers received). The
 machine is shared: rounds interleave the contestants, the order rotating, and the table shows
 medians; the ratios are what count.
 """
@@ -237,6 +238,8 @@ class Measure:
     rps: float
     cpu_per_request: float
     peak_rss_mb: float
+    start_mb: float
+    """RSS when a tenth of the answers had arrived over RSS before the batch, the most of any client process."""
     growth_mb: float
     """RSS at the end of the batch over RSS at a tenth of it, the most of any client process."""
 
@@ -244,26 +247,24 @@ class Measure:
 def measure(result: dict[str, Any]) -> Measure:
     processes = result["processes"]
     n = sum(p["n"] for p in processes)
-    growth = 0.0
+    start = growth = 0.0
     for p in processes:
         samples = p["samples"]
         tenth = next(rss for done, rss in samples if done >= p["n"] // 10)
+        start = max(start, (tenth - samples[0][1]) / 1024)
         growth = max(growth, (samples[-1][1] - tenth) / 1024)
     return Measure(
         rps=n / result["wall"],
         cpu_per_request=sum(p["cpu"] for p in processes) / n,
         peak_rss_mb=max(p["peak_rss_kb"] for p in processes) / 1024,
+        start_mb=start,
         growth_mb=growth,
     )
 
 
 def median_measure(values: list[Measure]) -> Measure:
-    return Measure(
-        rps=statistics.median(m.rps for m in values),
-        cpu_per_request=statistics.median(m.cpu_per_request for m in values),
-        peak_rss_mb=statistics.median(m.peak_rss_mb for m in values),
-        growth_mb=statistics.median(m.growth_mb for m in values),
-    )
+    fields = ("rps", "cpu_per_request", "peak_rss_mb", "start_mb", "growth_mb")
+    return Measure(**{name: statistics.median(getattr(m, name) for m in values) for name in fields})
 
 
 def modes(plan: Plan, with_ray: bool) -> list[tuple[str, str, int]]:
@@ -285,23 +286,31 @@ def run_mode(kind: str, name: str, url: str, calls: int) -> Measure:
 
 
 def table(results: dict[tuple[str, str], Measure], plan: Plan, with_ray: bool) -> str:
+    """Two tables, throughput then memory, one row per mode."""
     a, b = CONTESTANTS
-    lines = [
+    speed = [
         f"| mode | requests/s {a} | requests/s **{b}** | client CPU/request {a} | client CPU/request **{b}** "
-        f"| CPU ratio | peak RSS/process {a} | peak RSS/process **{b}** | RSS growth over the batch {a} | **{b}** |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    memory = [
+        f"| mode | peak RSS/process {a} | **{b}** | RSS added up to a tenth of the batch {a} | **{b}** "
+        f"| RSS growth from a tenth to the end {a} | **{b}** |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, _, _ in modes(plan, with_ray):
         x, y = results.get((label, a)), results.get((label, b))
         if x is None or y is None:
             continue
-        lines.append(
+        speed.append(
             f"| {label} | {x.rps:,.0f} | **{y.rps:,.0f}** | {x.cpu_per_request * 1e3:.2f} ms "
-            f"| **{y.cpu_per_request * 1e3:.2f} ms** | {y.cpu_per_request / x.cpu_per_request:.2f}x "
-            f"| {x.peak_rss_mb:.0f} MB | **{y.peak_rss_mb:.0f} MB** "
-            f"| {x.growth_mb:+.1f} MB | **{y.growth_mb:+.1f} MB** |"
+            f"| **{y.cpu_per_request * 1e3:.2f} ms** | {y.cpu_per_request / x.cpu_per_request:.2f}x |"
         )
-    return "\n".join(lines)
+        memory.append(
+            f"| {label} | {x.peak_rss_mb:.0f} MB | **{y.peak_rss_mb:.0f} MB** | {x.start_mb:+.1f} MB "
+            f"| **{y.start_mb:+.1f} MB** | {x.growth_mb:+.1f} MB | **{y.growth_mb:+.1f} MB** |"
+        )
+    return "\n".join(speed) + "\n\n" + "\n".join(memory)
 
 
 def growth_line(results: dict[tuple[str, str], Measure], plan: Plan) -> str:

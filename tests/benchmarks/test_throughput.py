@@ -37,11 +37,12 @@ def test_measure_sums_the_processes_and_takes_the_largest_growth() -> None:
         "wall": 2.0,
         "processes": [
             process(0.1, 51_200, [[0, 40_960], [5, 40_960], [10, 41_984], [100, 43_008]]),
-            process(0.3, 102_400, [[0, 40_960], [50, 40_960], [100, 41_984]]),
+            process(0.3, 102_400, [[0, 38_912], [50, 40_960], [100, 41_984]]),
         ],
     }
     measured = throughput.measure(result)
     assert measured.rps == 100  # 200 calls in 2 s
     assert measured.cpu_per_request == pytest.approx(0.002)
     assert measured.peak_rss_mb == 100
-    assert measured.growth_mb == 1  # from the sample at a tenth of the batch (10 answers) to the end
+    assert measured.start_mb == 2  # the second process: before the batch to a tenth of it (10 answers)
+    assert measured.growth_mb == 1  # from the sample at a tenth of the batch to the end
