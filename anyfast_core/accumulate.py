@@ -36,7 +36,8 @@ from anyfast_core.types import (
 @dataclass(slots=True)
 class ToolCallFragment:
     """A piece of one tool call. ``index`` is the call's position in the final message; ``id`` and
-    ``name`` come with the first piece only; ``arguments`` pieces concatenate to the JSON string."""
+    ``name`` come with the piece that first carried them only (never again, whatever the server
+    repeated); ``arguments`` pieces concatenate to the JSON string."""
 
     index: int
     id: str | None = None
@@ -169,15 +170,19 @@ class StreamAccumulator:
             slot = self._slot_by_index[index] = len(self._tool_calls)
             self._tool_calls.append(_ToolCallState())
         state = self._tool_calls[slot]
-        if call_id and not state.id:  # the first id stands: some servers send a fresh one per fragment
-            state.id = call_id
-        if name:
-            state.name = name
+        # The first id and name stand, and only they are reported as new: some servers send a fresh id
+        # (or the name again) on every fragment, which a framework merging fragments would concatenate.
+        new_id = call_id if call_id and not state.id else None
+        new_name = name if name and not state.name else None
+        if new_id:
+            state.id = new_id
+        if new_name:
+            state.name = new_name
         if raw.get("type"):
             state.type = raw["type"]
         if arguments:
             state.arguments.append(arguments)
-        return ToolCallFragment(slot, call_id, name, arguments)
+        return ToolCallFragment(slot, new_id, new_name, arguments)
 
     @staticmethod
     def _starts_another_call(state: _ToolCallState, name: str, call_id: str | None) -> bool:

@@ -3,11 +3,15 @@ the walk over an exception's causes that the secret scans use."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import operator
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,10 @@ class ScriptedServer:
 
     def sse(self, body: bytes) -> None:
         self.queue.append((200, "text/event-stream", body, {}))
+
+    def raw(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
+        """Any body under any content type (plain text, a proxy's HTML page...)."""
+        self.queue.append((status, content_type, body, headers or {}))
 
     def recording(self, name: str) -> None:
         """Queue one of the real GLM recordings."""
@@ -89,3 +97,83 @@ def pool_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
 def busy_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
     """Connections checked out of the pool (neither idle nor closed): a leak once calls are over."""
     return [c for c in pool_connections(http) if not c.is_idle() and not c.is_closed()]
+
+
+STALL_FIRST_EVENT = (
+    b'data: {"id":"chatcmpl-stall","created":1,"model":"glm-5.2","choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\n'
+)
+STALL_LAST_EVENTS = (
+    b'data: {"id":"chatcmpl-stall","created":1,"model":"glm-5.2","choices":[{"index":0,"delta":{"content":"lo"},'
+    b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+)
+
+
+class StallingServer:
+    """A real loopback server whose streams go silent (a socket read timeout needs a real socket).
+
+    Every POST is answered by ``behaviour``:
+
+    * ``silent``: the first event (content "Hel"), then nothing (a stall after the first event);
+    * ``pings``: the first event, then only keep-alive comments (the socket busy, the stream stalled);
+    * ``no_events``: the headers, then nothing;
+    * ``no_headers``: nothing at all;
+    * ``steady``: the first event every 0.1 s for a second, then "lo" and the end (slow but healthy).
+    """
+
+    def __init__(self, behaviour: str) -> None:
+        self.posts = 0
+        self.stop = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                outer.posts += 1
+                with contextlib.suppress(OSError):  # the client leaves at its idle limit, as it should
+                    if behaviour == "no_headers":
+                        outer.stop.wait(10)
+                        return
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.send_header("connection", "close")
+                    self.end_headers()
+                    self.wfile.flush()
+                    if behaviour == "no_events":
+                        outer.stop.wait(10)
+                        return
+                    self.wfile.write(STALL_FIRST_EVENT)
+                    self.wfile.flush()
+                    if behaviour == "steady":
+                        for _ in range(10):
+                            outer.stop.wait(0.1)
+                            self.wfile.write(STALL_FIRST_EVENT)
+                            self.wfile.flush()
+                        self.wfile.write(STALL_LAST_EVENTS)
+                        return
+                    deadline = time.monotonic() + 10
+                    while time.monotonic() < deadline and not outer.stop.wait(0.05):
+                        if behaviour == "pings":
+                            self.wfile.write(b": PING\n\n")
+                            self.wfile.flush()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> StallingServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()

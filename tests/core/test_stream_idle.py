@@ -4,91 +4,16 @@ socket read timeout as much as a clock over events, and only a real socket shows
 
 from __future__ import annotations
 
-import contextlib
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from core_support import Harness, chunk
+from core_support import Harness
+from testkit import StallingServer
 
 from anyfast_core import APITimeoutError, StreamIdleTimeoutError
 from anyfast_core.settings import DEFAULT_STREAM_IDLE_TIMEOUT
-
-FIRST = b"data: " + json.dumps(chunk({"content": "Hel"})).encode() + b"\n\n"
-LAST = b"data: " + json.dumps(chunk({"content": "lo"}, "stop")).encode() + b"\n\ndata: [DONE]\n\n"
-
-
-class StallingServer:
-    """Answers every stream request according to ``behaviour``:
-
-    * ``silent``: the first event, then nothing (a stall after the first event);
-    * ``pings``: the first event, then only keep-alive comments;
-    * ``no_events``: the headers, then nothing;
-    * ``no_headers``: nothing at all;
-    * ``steady``: an event every 0.1 s for a second, then the end (a slow but healthy stream).
-    """
-
-    def __init__(self, behaviour: str) -> None:
-        self.posts = 0
-        self.stop = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                outer.posts += 1
-                with contextlib.suppress(OSError):
-                    if behaviour == "no_headers":
-                        outer.stop.wait(10)
-                        return
-                    self.send_response(200)
-                    self.send_header("content-type", "text/event-stream")
-                    self.send_header("connection", "close")
-                    self.end_headers()
-                    self.wfile.flush()
-                    if behaviour == "no_events":
-                        outer.stop.wait(10)
-                        return
-                    self.wfile.write(FIRST)
-                    self.wfile.flush()
-                    if behaviour == "steady":
-                        for _ in range(10):
-                            outer.stop.wait(0.1)
-                            self.wfile.write(FIRST)
-                            self.wfile.flush()
-                        self.wfile.write(LAST)
-                        return
-                    deadline = time.monotonic() + 10
-                    while time.monotonic() < deadline and not outer.stop.wait(0.05):
-                        if behaviour == "pings":
-                            self.wfile.write(b": PING\n\n")
-                            self.wfile.flush()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> StallingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

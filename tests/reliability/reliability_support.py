@@ -10,12 +10,13 @@ streamed and whole.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from testkit import merged
+from testkit import ScriptedServer, merged
 
 from anyfast_core import AnyFastClient, AsyncAnyFastClient
 
@@ -67,6 +68,19 @@ def make_model(
     return AnyFast(api_base=base_url, **settings)
 
 
+SCRIPTED_BASE_URL = "https://anyfast.test/v1"
+SCRIPTED_KEY = "sk-reliability-SCRIPTED-0123456789"
+
+
+def scripted_model(adapter: Adapter, server: ScriptedServer, **settings: Any) -> Any:
+    """``ChatAnyFast`` or ``AnyFast`` whose sync and async requests are answered by ``server`` (in process)."""
+    transport = httpx.MockTransport(server.handler)
+    clients = {"http_client": httpx.Client(transport=transport)}
+    async_name = "http_async_client" if adapter == "langchain" else "async_http_client"
+    clients[async_name] = httpx.AsyncClient(transport=transport)  # type: ignore[assignment]
+    return make_model(adapter, base_url=SCRIPTED_BASE_URL, api_key=SCRIPTED_KEY, **clients, **settings)
+
+
 @dataclass(frozen=True)
 class Reply:
     """A finished answer as the adapter handed it over."""
@@ -75,6 +89,12 @@ class Reply:
     finish_reason: str | None
     pieces: int = 1
     """How many streamed pieces made it (1 for a whole answer)."""
+    reasoning: str = ""
+    """The reasoning as the framework shows it (LangChain's ``reasoning_content``, LlamaIndex's ThinkingBlock)."""
+    tool_calls: tuple[tuple[str, str], ...] = ()
+    """(name, arguments as JSON text) of each tool call."""
+    usage: bool = False
+    """Whether token usage came with the answer."""
 
 
 def ask(model: Any, mode: Mode, prompt: str, **kwargs: Any) -> Reply:
@@ -111,7 +131,15 @@ async def ask_async(model: Any, adapter: Adapter, stream: bool, prompt: str, **k
 
 
 def _lc_reply(message: Any, pieces: int = 1) -> Reply:
-    return Reply(message.text, message.response_metadata.get("finish_reason"), pieces)
+    calls = tuple((call["name"], json.dumps(call["args"])) for call in message.tool_calls)
+    return Reply(
+        message.text,
+        message.response_metadata.get("finish_reason"),
+        pieces,
+        message.additional_kwargs.get("reasoning_content", ""),
+        calls,
+        message.usage_metadata is not None,
+    )
 
 
 def _li_messages(prompt: str | list[Any]) -> list[Any]:
@@ -122,7 +150,19 @@ def _li_messages(prompt: str | list[Any]) -> list[Any]:
 
 
 def _li_reply(response: Any, pieces: int = 1) -> Reply:
-    return Reply(response.message.content or "", response.additional_kwargs.get("finish_reason"), pieces)
+    from llama_index.core.base.llms.types import ThinkingBlock, ToolCallBlock
+
+    blocks = response.message.blocks
+    reasoning = "".join(b.content or "" for b in blocks if isinstance(b, ThinkingBlock))
+    calls = tuple(
+        (b.tool_name, b.tool_kwargs if isinstance(b.tool_kwargs, str) else json.dumps(b.tool_kwargs))
+        for b in blocks
+        if isinstance(b, ToolCallBlock)
+    )
+    usage = "total_tokens" in response.additional_kwargs
+    return Reply(
+        response.message.content or "", response.additional_kwargs.get("finish_reason"), pieces, reasoning, calls, usage
+    )
 
 
 # --------------------------------------------------------------------------- core clients and pools

@@ -7,6 +7,7 @@ gets (answer or typed error), how many requests the server saw, and how long it 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import traceback
@@ -18,12 +19,30 @@ from langchain_core.exceptions import (
     ModelAPIError,
     ModelAuthenticationError,
     ModelConnectionError,
+    ModelError,
     ModelInvalidRequestError,
+    ModelNotFoundError,
+    ModelPermissionDeniedError,
     ModelRateLimitError,
     ModelRefusalError,
     ModelTimeoutError,
 )
-from reliability_support import GOOD_KEY, STREAM_MODES, Mode, ask, make_model, uid
+from pydantic import BaseModel
+from reliability_support import (
+    ADAPTERS,
+    GOOD_KEY,
+    SCRIPTED_BASE_URL,
+    STREAM_MODES,
+    WHOLE_MODES,
+    Adapter,
+    Mode,
+    ask,
+    core_client_of,
+    make_model,
+    scripted_model,
+    uid,
+)
+from testkit import ScriptedServer, StallingServer
 
 import anyfast_core as core
 from anyfast_core import ChatCompletion
@@ -354,3 +373,289 @@ def test_length_is_reported_not_raised(emulator: Emulator, mode: Mode) -> None:
     reply = ask(model, mode, STORY)
     assert reply.finish_reason == "length"
     assert reply.text.startswith(STORY_START)
+
+
+# =========================================================================== the wire, byte for byte
+# Vectors written from the wire notes ("Errors", "How a stream really ends"), served by a scripted
+# in-process server to both adapters, sync and async, streamed and whole.
+
+JSON = "application/json"
+ZAI_USAGE = b'"usage":{"prompt_tokens":9,"completion_tokens":5,"total_tokens":14}'
+
+
+def event(delta: bytes, finish: bytes = b"null", extra: bytes = b"") -> bytes:
+    """One GLM-style chunk as an SSE event (no ``object``, role on every delta)."""
+    return (
+        b'data: {"id":"chatcmpl-7","created":1,"model":"glm-5.2","choices":[{"index":0,"delta":{"role":"assistant"'
+        + (b"," + delta if delta else b"")
+        + b'},"finish_reason":'
+        + finish
+        + b"}]"
+        + extra
+        + b"}\n\n"
+    )
+
+
+DONE = b"data: [DONE]\n\n"
+
+
+def whole(message: bytes, finish: bytes = b'"stop"') -> bytes:
+    return (
+        b'{"id":"chatcmpl-7","created":1,"model":"glm-5.2","choices":[{"index":0,"finish_reason":'
+        + finish
+        + b',"message":{"role":"assistant",'
+        + message
+        + b"}}],"
+        + ZAI_USAGE
+        + b"}"
+    )
+
+
+def script_answer(server: ScriptedServer, mode: Mode, text: str = "Fine.") -> None:
+    if mode.stream:
+        server.sse(event(b'"content":' + json.dumps(text).encode()) + event(b"", b'"stop"', b"," + ZAI_USAGE) + DONE)
+    else:
+        server.raw(200, JSON, whole(b'"content":' + json.dumps(text).encode()))
+
+
+def same_name_in_both_adapters(mode: Mode, error: BaseException, core_type: type[Exception]) -> None:
+    """A failure has one class name whichever adapter raised it (LangChain's twin keeps the core's)."""
+    assert type(error).__name__ == core_type.__name__, type(error).__mro__
+    if mode.adapter == "langchain":
+        assert isinstance(error, ModelError), type(error).__mro__
+
+
+WIRE_ERRORS = [
+    pytest.param(400, JSON, b'{"error":{"code":"1261","message":"Prompt exceeds max length"}}',
+                 core.ContextWindowExceededError, ContextOverflowError, "Prompt exceeds max length", id="1261"),
+    pytest.param(400, JSON, b'{"error":{"code":"1210","message":"Invalid API parameter: top_p"}}',
+                 core.BadRequestError, ModelInvalidRequestError, "Invalid API parameter: top_p", id="1210"),
+    pytest.param(400, JSON, b'{"error":{"code":"1301","message":"Unsafe or sensitive content"}}',
+                 core.ContentFilterError, ModelRefusalError, "Unsafe or sensitive content", id="1301"),
+    pytest.param(400, JSON, b'{"error":{"code":"1211","message":"Model does not exist"}}',
+                 core.NotFoundError, ModelNotFoundError, "Model does not exist", id="1211"),
+    pytest.param(401, JSON, b'{"error":{"code":"1002","message":"Invalid token"}}',
+                 core.AuthenticationError, ModelAuthenticationError, "Invalid token", id="1002"),
+    pytest.param(403, JSON, b'{"error":{"code":"1112","message":"Account locked"}}',
+                 core.PermissionDeniedError, ModelPermissionDeniedError, "Account locked", id="1112"),
+    pytest.param(429, JSON, b'{"error":{"code":"1113","message":"Account in arrears"}}',
+                 core.QuotaExceededError, ModelRateLimitError, "Account in arrears", id="1113"),
+    pytest.param(429, JSON, b'{"error":{"code":"1310","message":"Weekly limit reached"}}',
+                 core.QuotaExceededError, ModelRateLimitError, "Weekly limit reached", id="1310"),
+    pytest.param(403, JSON, b'{"error":{"message":"user quota is not enough (request id: 2025A1)",'
+                 b'"type":"new_api_error","code":"insufficient_user_quota"}}',
+                 core.QuotaExceededError, ModelRateLimitError, "request id: 2025A1", id="insufficient_user_quota"),
+    pytest.param(503, JSON, b'{"error":{"message":"no available channel for model glm-5.2","type":"new_api_error",'
+                 b'"code":"model_not_found"},"request_id":"2025A2"}',
+                 core.NotFoundError, ModelNotFoundError, "(request id: 2025A2)", id="503-model_not_found"),
+    pytest.param(400, JSON, b'{"code":70000,"msg":"model is busy, try later"}',
+                 core.BadRequestError, ModelInvalidRequestError, "model is busy, try later", id="bare-code-msg"),
+    pytest.param(200, JSON, b'{"error":{"message":"The upstream model failed","type":"server_error"}}',
+                 core.ServerError, ModelAPIError, "The upstream model failed", id="error-object-under-200"),
+    pytest.param(501, "text/plain", b"upstream connect error or disconnect/reset before headers\n",
+                 core.ServerError, ModelAPIError, "upstream connect error", id="plain-text"),
+    pytest.param(501, "text/html", b"<html><head><title>501 Not Implemented</title></head><body><p>"
+                 + b"x" * 5000 + b"</p></body></html>",
+                 core.ServerError, ModelAPIError, "an HTML page from a proxy, not the API: 501 Not Implemented",
+                 id="html-page"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("status", "content_type", "body", "core_type", "lc_type", "says"), WIRE_ERRORS)
+def test_error_bodies_on_the_wire(
+    mode: Mode,
+    delays: list[float],
+    status: int,
+    content_type: str,
+    body: bytes,
+    core_type: type[Exception],
+    lc_type: type[Exception],
+    says: str,
+) -> None:
+    """Every error shape reaches the user typed, with the server's words (and request id), not retried."""
+    server = ScriptedServer()
+    server.raw(status, content_type, body)  # a second request would find the queue empty and fail the test
+    model = scripted_model(mode.adapter, server, max_retries=3)
+    error = raises(mode, core_type, lc_type, lambda: ask(model, mode, "Hi"))
+    same_name_in_both_adapters(mode, error, core_type)
+    assert says in str(error)
+    assert len(str(error)) < 700  # a page is summarised, never dumped
+    assert (len(server.requests), delays) == (1, [])
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        pytest.param(429, b'{"error":{"code":"1302","message":"Concurrency too high"}}', id="1302"),
+        pytest.param(429, b'{"error":{"code":"1305","message":"Rate limit"}}', id="1305"),
+        pytest.param(503, b'{"error":{"message":"overloaded","type":"new_api_error","code":""}}', id="503"),
+    ],
+)
+def test_rate_limits_and_passing_failures_are_retried_after_retry_after(
+    mode: Mode, delays: list[float], status: int, body: bytes
+) -> None:
+    server = ScriptedServer()
+    server.raw(status, JSON, body, {"retry-after": "0.5"})
+    script_answer(server, mode, "Fine.")
+    reply = ask(scripted_model(mode.adapter, server, max_retries=2), mode, "Hi")
+    assert (reply.text, delays, len(server.requests)) == ("Fine.", [0.5], 2)
+
+
+STREAM_ENDINGS = [
+    pytest.param(event(b'"content":"Half an"') + b'data: {"id":"chatcmpl-7","choices":[],' + ZAI_USAGE + b"}\n\n"
+                 + DONE, core.StreamInterruptedError, ModelConnectionError, "without a finish reason",
+                 id="usage-and-done-without-finish"),
+    pytest.param(event(b'"content":"Half an"') + DONE, core.StreamInterruptedError, ModelConnectionError,
+                 "without a finish reason", id="done-without-finish"),
+    pytest.param(event(b'"content":"Half an"'), core.StreamInterruptedError, ModelConnectionError,
+                 "before data: [DONE]", id="eof-without-finish"),
+    pytest.param(event(b'"content":"Half an"') + event(b"", b'"abort"') + DONE, core.UpstreamModelError,
+                 ModelAPIError, "abort", id="abort"),
+    pytest.param(event(b'"content":"Half an"') + event(b"", b'"network_error"') + DONE, core.UpstreamModelError,
+                 ModelAPIError, "network_error", id="network_error"),
+    pytest.param(event(b'"content":"Half an"') + event(b'"content":""', b'"tool_calls"', b"," + ZAI_USAGE) + DONE,
+                 core.UpstreamModelError, ModelAPIError, "no tool call", id="tool_calls-without-a-call"),
+    pytest.param(event(b'"content":"Half an"') + b'data: {"error":{"code":"1301","message":"Unsafe content"}}\n\n',
+                 core.ContentFilterError, ModelRefusalError, "Unsafe content", id="error-event-1301"),
+    pytest.param(event(b'"content":"Half an"') + b'data: {"error":{"message":"upstream died",'
+                 b'"type":"server_error"}}\n\n', core.StreamEventError, ModelAPIError, "upstream died",
+                 id="error-event"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES, ids=str)
+@pytest.mark.parametrize(("body", "core_type", "lc_type", "says"), STREAM_ENDINGS)
+def test_a_stream_is_an_answer_only_if_it_finished(
+    mode: Mode, body: bytes, core_type: type[Exception], lc_type: type[Exception], says: str
+) -> None:
+    server = ScriptedServer()
+    server.sse(body)
+    model = scripted_model(mode.adapter, server, max_retries=3)
+    error = raises(mode, core_type, lc_type, lambda: ask(model, mode, "Hi"))
+    same_name_in_both_adapters(mode, error, core_type)
+    assert says in str(error)
+    assert isinstance(error.partial, ChatCompletion)
+    assert error.partial.message.content == "Half an"  # what arrived, for diagnosis, never as an answer
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("mode", WHOLE_MODES, ids=str)
+@pytest.mark.parametrize("reason", ["abort", "tool_calls"])
+def test_a_whole_answer_that_failed_upstream_raises(mode: Mode, reason: str) -> None:
+    server = ScriptedServer()
+    server.raw(200, JSON, whole(b'"content":"Half an"', json.dumps(reason).encode()))
+    error = raises(
+        mode, core.UpstreamModelError, ModelAPIError, lambda: ask(scripted_model(mode.adapter, server), mode, "Hi")
+    )
+    same_name_in_both_adapters(mode, error, core.UpstreamModelError)
+    assert error.partial.message.content == "Half an"
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES, ids=str)
+def test_done_with_trailing_whitespace_ends_an_answer(mode: Mode) -> None:
+    server = ScriptedServer()
+    server.sse(event(b'"content":"All of it"') + event(b"", b'"stop"', b"," + ZAI_USAGE) + b"data: [DONE] \t\r\n\r\n")
+    reply = ask(scripted_model(mode.adapter, server), mode, "Hi")
+    assert (reply.text, reply.finish_reason, reply.usage) == ("All of it", "stop", True)
+
+
+REASONING_CARRIERS = [
+    pytest.param(
+        event(b'"reasoning":"The user "') + event(b'"reasoning":"greets me."') + event(b'"content":"Hello!"')
+        + event(b"", b'"stop"') + DONE,
+        whole(b'"content":"Hello!","reasoning":"The user greets me."'),
+        id="reasoning-field",
+    ),
+    pytest.param(
+        event(b'"content":"<thi"') + event(b'"content":"nk>The user "') + event(b'"content":"greets me.</"')
+        + event(b'"content":"think>\\n\\nHel"') + event(b'"content":"lo!"', b'"stop"') + DONE,
+        whole(b'"content":"<think>The user greets me.</think>\\n\\nHello!"'),
+        id="think-block-tags-straddling-chunks",
+    ),
+    pytest.param(
+        event(b'"reasoning_content":"The user greets me."') + event(b'"content":"Hello!"', b'"stop"') + DONE,
+        whole(b'"content":"Hello!","reasoning_content":"The user greets me."'),
+        id="reasoning_content",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("stream_body", "whole_body"), REASONING_CARRIERS)
+def test_reasoning_from_any_carrier_is_reasoning_never_the_answer(
+    mode: Mode, stream_body: bytes, whole_body: bytes
+) -> None:
+    server = ScriptedServer()
+    server.sse(stream_body) if mode.stream else server.raw(200, JSON, whole_body)
+    reply = ask(scripted_model(mode.adapter, server), mode, "Hi")
+    assert (reply.reasoning, reply.text) == ("The user greets me.", "Hello!")
+
+
+class Pick(BaseModel):
+    name: str
+    n: int
+
+
+DECOY = b'"<think>Maybe {\\"name\\": \\"decoy\\", \\"n\\": 0}? No.</think>\\n{\\"name\\": \\"real\\", \\"n\\": 1}"'
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+def test_json_mode_reads_only_the_answer_not_json_quoted_in_the_reasoning(adapter: Adapter, sync: bool) -> None:
+    server = ScriptedServer()
+    server.raw(200, JSON, whole(b'"content":' + DECOY))
+    if adapter == "langchain":
+        runnable = scripted_model(adapter, server).with_structured_output(Pick, method="json_mode")
+        result = runnable.invoke("Pick") if sync else asyncio.run(runnable.ainvoke("Pick"))
+    else:
+        from llama_index.core.prompts import PromptTemplate
+
+        llm = scripted_model(adapter, server, pydantic_program_mode="llm")
+        prompt = PromptTemplate("Pick")
+        result = llm.structured_predict(Pick, prompt) if sync else asyncio.run(llm.astructured_predict(Pick, prompt))
+    assert result == Pick(name="real", n=1)
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES, ids=str)
+def test_a_fresh_id_on_every_fragment_is_still_one_tool_call(mode: Mode) -> None:
+    """Same index, name only on the first fragment, a new id on each: one call, not four."""
+    fragments = [b'{\\"a\\": ', b"2, ", b'\\"b\\": ', b"3}"]
+    body = event(b'"tool_calls":[{"index":0,"id":"call_0","type":"function","function":{"name":"add","arguments":""}}]')
+    for n, piece in enumerate(fragments, start=1):
+        body += event(b'"tool_calls":[{"index":0,"id":"call_%d","function":{"arguments":"%s"}}]' % (n, piece))
+    server = ScriptedServer()
+    server.sse(body + event(b"", b'"tool_calls"') + DONE)
+    reply = ask(scripted_model(mode.adapter, server), mode, "Add 2 and 3")
+    assert [(name, json.loads(arguments)) for name, arguments in reply.tool_calls] == [("add", {"a": 2, "b": 3})]
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES, ids=str)
+@pytest.mark.parametrize("behaviour", ["silent", "pings"])
+def test_a_silent_stream_ends_in_a_stream_idle_timeout(mode: Mode, behaviour: str) -> None:
+    with StallingServer(behaviour) as stalling:
+        model = make_model(
+            mode.adapter, base_url=stalling.base_url, api_key=GOOD_KEY, timeout=30, stream_idle_timeout=0.3
+        )
+        start = time.perf_counter()
+        error = raises(mode, core.StreamIdleTimeoutError, ModelTimeoutError, lambda: ask(model, mode, "Hi"))
+        assert time.perf_counter() - start < 3  # not the 30 s read timeout
+        same_name_in_both_adapters(mode, error, core.StreamIdleTimeoutError)
+        assert isinstance(error, core.APITimeoutError)
+        assert "stream_idle_timeout" in str(error)
+        assert error.partial.message.content == "Hel"
+        assert stalling.posts == 1
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_the_idle_limit_is_a_checked_setting(adapter: Adapter) -> None:
+    model = make_model(adapter, base_url=SCRIPTED_BASE_URL, api_key=GOOD_KEY, stream_idle_timeout=45)
+    assert core_client_of(model, sync=True).stream_idle_timeout == 45
+    assert core_client_of(make_model(adapter, base_url=SCRIPTED_BASE_URL, api_key=GOOD_KEY), sync=False)\
+        .stream_idle_timeout == core.DEFAULT_STREAM_IDLE_TIMEOUT  # fmt: skip
+    assert (
+        core_client_of(
+            make_model(adapter, base_url=SCRIPTED_BASE_URL, api_key=GOOD_KEY, stream_idle_timeout=None), sync=True
+        ).stream_idle_timeout
+        is None
+    )
+    with pytest.raises(ValueError, match="stream_idle_timeout"):
+        make_model(adapter, base_url=SCRIPTED_BASE_URL, api_key=GOOD_KEY, stream_idle_timeout=0)
