@@ -20,7 +20,6 @@ False
 
 from __future__ import annotations
 
-import difflib
 import json
 import warnings
 from collections.abc import Collection, Mapping
@@ -42,6 +41,8 @@ tool call of an answer (the API has no such switch)."""
 
 PARAMETERS = REQUEST_PARAMS | CALL_OPTIONS
 """Every name a model's settings and a call's arguments may use, besides ``extra_body``."""
+
+_CALL_NAMES = PARAMETERS | {"extra_body"}
 
 CLIENT_SETTINGS = frozenset(
     {
@@ -136,41 +137,47 @@ def _resolve(
     settings: Mapping[str, Any], extra_body: Mapping[str, Any] | None, call: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The request fields, the extra body and the call options, the call's over the settings'."""
-    for name in settings:
-        if name not in PARAMETERS:
-            raise InvalidParameterError(f"{name}: not a request parameter; allowed: {', '.join(sorted(PARAMETERS))}")
-    check_call_arguments(call)
+    strays = settings.keys() - PARAMETERS
+    if strays:
+        raise InvalidParameterError(
+            f"{sorted(strays)}: not request parameters; allowed: {', '.join(sorted(PARAMETERS))}"
+        )
+    if call.keys() - _CALL_NAMES:
+        check_call_arguments(call)
     call_extra = call.get("extra_body")
     if call_extra is not None and not isinstance(call_extra, Mapping):
         raise InvalidParameterError(f"extra_body={call_extra!r}: allowed: a dict of fields sent as given")
     merged = {**_usage_as_stream_options(settings), **_usage_as_stream_options(call)}
     merged.pop("extra_body", None)
-    extra = {**(extra_body or {}), **(call_extra or {})}
-    options = {name: merged.pop(name) for name in CALL_OPTIONS if name in merged}
-    parallel = options.get("parallel_tool_calls")
+    extra = {**extra_body, **call_extra} if extra_body and call_extra else dict(extra_body or call_extra or {})
+    parallel = merged.pop("parallel_tool_calls", None)
     if parallel is not None and not isinstance(parallel, bool):
         raise InvalidParameterError(f"parallel_tool_calls={parallel!r}: allowed: True, False or None")
     fields = {name: value for name, value in merged.items() if value is not None}
     if "thinking" in fields:
         fields["thinking"] = thinking_param(fields["thinking"])
     if "stop" in fields:
-        fields["stop"] = stop_words(fields["stop"])
+        stop = fields["stop"] = stop_words(fields["stop"])
+        if stop is None:
+            del fields["stop"]
     choice = fields.get("tool_choice")
     if isinstance(choice, str):
         fields["tool_choice"] = tool_choice_on_wire(choice)
-    return {name: value for name, value in fields.items() if value is not None}, extra, options
+    return fields, extra, {"parallel_tool_calls": parallel}
 
 
-def _usage_as_stream_options(params: Mapping[str, Any]) -> dict[str, Any]:
+def _usage_as_stream_options(params: Mapping[str, Any]) -> Mapping[str, Any]:
     # stream_usage is how LangChain users say stream_options.include_usage; turned into it per
     # source, a call's stream_usage overrides the model's stream_options (and the other way round).
-    params = dict(params)
-    usage = params.pop("stream_usage", None)
+    if "stream_usage" not in params:
+        return params
+    converted = dict(params)
+    usage = converted.pop("stream_usage")
     if usage is not None:
         if not isinstance(usage, bool):
             raise InvalidParameterError(f"stream_usage={usage!r}: allowed: True or False")
-        params.setdefault("stream_options", {"include_usage": usage})
-    return params
+        converted.setdefault("stream_options", {"include_usage": usage})
+    return converted
 
 
 def check_call_arguments(call: Mapping[str, Any]) -> None:
@@ -184,7 +191,7 @@ def check_call_arguments(call: Mapping[str, Any]) -> None:
     anyfast_core.errors.InvalidParameterError: temprature: unknown argument; did you mean 'temperature'? ...
     """
     for name in call:
-        if name in PARAMETERS or name == "extra_body":
+        if name in _CALL_NAMES:
             continue
         if name in CLIENT_SETTINGS:
             raise InvalidParameterError(f"{name}: a client setting; set it on the model, not per call")
@@ -204,6 +211,8 @@ def near_miss(name: str, known: Collection[str]) -> str | None:
     >>> near_miss("seed", ["temperature", "top_p"]) is None
     True
     """
+    import difflib  # only on the way to an error: not worth its import for every model
+
     matches = difflib.get_close_matches(name, [k for k in known if k != name], n=1, cutoff=NEAR_MISS)
     return matches[0] if matches else None
 

@@ -383,7 +383,7 @@ def test_settings_are_checked_by_the_same_rules_without_messages() -> None:
             check_settings(settings)
     with pytest.raises(InvalidParameterError, match=re.escape("extra_body=['temperature']")):
         check_settings({"model": "glm-5.2"}, {"temperature": 0.1})
-    with pytest.raises(InvalidParameterError, match="not a request parameter"):
+    with pytest.raises(InvalidParameterError, match=r"\[.bogus.\]: not request parameters"):
         check_settings({"model": "glm-5.2", "bogus": 1})
 
 

@@ -49,6 +49,12 @@ class Case:
 INIT_CASES = [
     Case("temperature-above-1", "temperature", init={"temperature": 1.5}),
     Case("temperature-inf", "temperature", init={"temperature": math.inf}),
+    Case("temperature-nan", "temperature", init={"temperature": math.nan}),
+    Case("top_p-above-1", "top_p", init={"top_p": 1.01}),
+    Case("max_tokens-too-many", "max_tokens", init={"max_tokens": 131_073}),
+    Case("thinking-unknown-type", "thinking", init={"thinking": {"type": "on"}}),
+    Case("thinking-yes", "thinking", init={"thinking": "yes"}),
+    Case("stop-empty-word", "stop", init={"stop": [""]}),
     Case("top_p-zero", "top_p", init={"top_p": 0}),
     Case("max_tokens-zero", "max_tokens", init={"max_tokens": 0}),
     Case("reasoning_effort-unknown", "reasoning_effort", init={"reasoning_effort": "extreme"}),
