@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from llama_index_anyfast.tokenizer import glm_tokenizer
+
 if TYPE_CHECKING:
     from llama_index_anyfast.base import AnyFast
 
-__all__ = ["AnyFast"]
+__all__ = ["AnyFast", "glm_tokenizer"]
 
 
 def __getattr__(name: str) -> Any:

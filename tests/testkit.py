@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import operator
+import re
 import threading
 import time
 from collections import deque
@@ -19,6 +20,24 @@ import httpx
 
 RECORDINGS = Path(__file__).parent / "data" / "glm-recordings"
 """Real GLM traffic, byte for byte (see its README)."""
+
+
+def recorded_prompts() -> list[tuple[str, dict[str, Any], int]]:
+    """Each distinct recorded request (name, body) with the prompt tokens GLM reported for it.
+
+    Six recordings hold four distinct requests: each streamed glm-4.5 request repeats a non-streamed one."""
+    found: dict[str, tuple[str, dict[str, Any], int]] = {}
+    for path in sorted(RECORDINGS.glob("*.request.json")):
+        name = path.name.removesuffix(".request.json")
+        body = json.loads(path.read_text("utf-8"))
+        answer = next(p for p in (RECORDINGS / f"{name}.json", RECORDINGS / f"{name}.sse") if p.exists())
+        usages = [u for u in _USAGE.findall(answer.read_text("utf-8"))]
+        key = json.dumps([body["messages"], body.get("tools")], sort_keys=True)
+        found.setdefault(key, (name, body, int(usages[-1])))
+    return list(found.values())
+
+
+_USAGE = re.compile(r'"prompt_tokens":(\d+)')
 
 
 class ScriptedServer:
