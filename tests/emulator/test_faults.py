@@ -12,17 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from anyfast_core import (
-    AnyFastClient,
-    AsyncAnyFastClient,
-    ChatRequest,
-    ContentFilterError,
-    MalformedResponseError,
-    QuotaExceededError,
-    RateLimitError,
-    StreamEventError,
-    StreamInterruptedError,
-)
 from anyfast_emulator import FAULTS, Emulator, FaultSpecError, fault_header, fault_key
 
 WEATHER = {
@@ -327,79 +316,3 @@ def test_server_wide_faults(make_body: Any) -> None:
         first = httpx.post(emu.base_url + "/chat/completions", json=make_body(), headers={"Authorization": "Bearer k"})
         second = httpx.post(emu.base_url + "/chat/completions", json=make_body(), headers={"Authorization": "Bearer k"})
     assert (first.status_code, second.status_code) == (503, 200)
-
-
-# --------------------------------------------------------------------------- through the core client
-
-REQUEST = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hello there, tell me a story"}])
-
-
-def client_for(emulator: Emulator, *, fault: str | None = None, key: str | None = None, **kwargs: Any) -> AnyFastClient:
-    headers = {"X-AnyFast-Fault": fault} if fault else {}
-    return AnyFastClient(api_key=key or emulator.api_key, base_url=emulator.base_url, default_headers=headers, **kwargs)
-
-
-def test_core_retries_429_twice_honouring_retry_after(emulator: Emulator) -> None:
-    with client_for(emulator, fault="rate_limit;times=2;retry_after=0.1", max_retries=2) as client:
-        started = time.monotonic()
-        answer = client.chat(REQUEST)
-    assert answer.message.content
-    assert len(emulator.requests) == 3
-    assert time.monotonic() - started >= 0.2
-
-
-def test_core_does_not_retry_quota(emulator: Emulator) -> None:
-    with client_for(emulator, key=fault_key("balance"), max_retries=3) as client, pytest.raises(QuotaExceededError):
-        client.chat(REQUEST)
-    assert len(emulator.requests) == 1
-
-
-def test_core_gives_up_after_max_retries(emulator: Emulator) -> None:
-    with client_for(emulator, fault="rate_limit;retry_after=0", max_retries=1) as client, pytest.raises(RateLimitError):
-        client.chat(REQUEST)
-    assert len(emulator.requests) == 2
-
-
-def test_core_retries_a_reset_and_a_503(emulator: Emulator) -> None:
-    with client_for(emulator, fault="reset;times=1, http_503;times=1;retry_after=0", max_retries=2) as client:
-        assert client.chat(REQUEST).message.content
-
-
-@pytest.mark.parametrize(
-    ("fault", "error"),
-    [
-        ("stream_cut", StreamInterruptedError),
-        ("stream_cut;mode=close", StreamInterruptedError),
-        ("stream_cut;mode=abort", StreamInterruptedError),
-        ("error_event", StreamEventError),
-        ("malformed", MalformedResponseError),
-        ("finish_sensitive", ContentFilterError),
-    ],
-)
-def test_core_stream_errors(emulator: Emulator, fault: str, error: type[Exception]) -> None:
-    with client_for(emulator, fault=fault, max_retries=0) as client:
-        stream = client.stream(REQUEST)
-        with stream, pytest.raises(error):
-            list(stream)
-
-
-async def test_core_async_client_through_every_stream_framing(emulator: Emulator) -> None:
-    expected = None
-    for fault in (
-        None,
-        "keepalive;every=1",
-        "crlf",
-        "no_space",
-        "fragment;size=3",
-        "dialect;name=openai",
-        "glm_newlines",
-    ):
-        headers = {"X-AnyFast-Fault": fault} if fault else {}
-        async with AsyncAnyFastClient(
-            api_key=emulator.api_key, base_url=emulator.base_url, default_headers=headers
-        ) as client:
-            stream = await client.stream(REQUEST)
-            async with stream:
-                text = "".join([delta.content async for delta in stream])
-        assert text.strip("\n") == (expected := expected or text), fault
-        assert stream.completion.finish_reason == "stop"

@@ -17,14 +17,7 @@ from pydantic import BaseModel
 from testkit import busy_connections
 
 from anyfast_core import (
-    AuthenticationError,
     ChatCompletion,
-    ContentFilterError,
-    ContextWindowExceededError,
-    QuotaExceededError,
-    RateLimitError,
-    StreamEventError,
-    StreamInterruptedError,
 )
 from anyfast_emulator import Emulator
 from llama_index_anyfast import AnyFast
@@ -154,63 +147,6 @@ def test_forced_tool_call_answered_in_text_still_parses(emulator: Emulator, fenc
         result = llm.structured_predict(Warranty, prompt, text="Frame warranty: 10 years. Motor warranty: 3 years.")
     assert isinstance(result, Warranty)
     assert emulator.requests[0]["tool_choice"] == "required"
-
-
-def test_rate_limit_retried_quota_not(emulator: Emulator) -> None:
-    headers = emulator.fault_header("rate_limit", times=1, retry_after=0.01)
-    with httpx.Client(headers=headers) as http:
-        limited = AnyFast(api_key=emulator.api_key, api_base=emulator.base_url, http_client=http)
-        assert limited.complete("Hello").text
-    assert len(emulator.requests) == 2
-
-    emulator.reset()
-    broke = AnyFast(api_key=emulator.fault_key("quota"), api_base=emulator.base_url)
-    with pytest.raises(QuotaExceededError):
-        broke.complete("Hello")
-    assert len(emulator.requests) == 1
-
-
-def test_rate_limit_exhausted(emulator: Emulator) -> None:
-    llm = AnyFast(api_key=emulator.fault_key("rate_limit"), api_base=emulator.base_url, max_retries=0)
-    with pytest.raises(RateLimitError):
-        llm.chat(HELLO)
-
-
-@pytest.mark.parametrize(
-    ("fault", "stream", "error"),
-    [
-        ("context_overflow", False, ContextWindowExceededError),
-        ("sensitive_input", True, ContentFilterError),
-        ("finish_sensitive", True, ContentFilterError),
-        ("finish_context_window", False, ContextWindowExceededError),
-        ("stream_cut", True, StreamInterruptedError),
-        ("error_event", True, StreamEventError),
-        ("invalid_key", False, AuthenticationError),
-        ("balance", True, QuotaExceededError),
-    ],
-)
-async def test_failures_raise_the_cores_typed_errors(
-    emulator: Emulator, fault: str, stream: bool, error: type[Exception]
-) -> None:
-    llm = AnyFast(api_key=emulator.fault_key(fault), api_base=emulator.base_url, max_retries=0)
-
-    async def call() -> None:
-        if stream:
-            _ = [p async for p in await llm.astream_chat(HELLO)]
-        else:
-            await llm.achat(HELLO)
-
-    with pytest.raises(error) as caught:
-        await call()
-    assert emulator.fault_key(fault) not in str(caught.value)  # the key is never quoted
-
-
-def test_transient_failures_are_retried(emulator: Emulator) -> None:
-    llm = AnyFast(
-        api_key=emulator.fault_key("http_503", times=2, retry_after=0.01), api_base=emulator.base_url, max_retries=2
-    )
-    assert llm.chat(HELLO).message.content
-    assert len(emulator.requests) == 3
 
 
 def test_one_instance_across_event_loops(emulator: Emulator) -> None:

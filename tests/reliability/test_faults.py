@@ -1,8 +1,11 @@
-"""The fault table: every fault through both adapters, sync and async, streamed and whole.
+"""Client-side fault handling, in one home: every fault through both adapters, sync and async,
+streamed and whole, checking what the user gets (answer or typed error, with the server's words and
+the partial answer), how many requests the server saw, and how long it took.
 
-Each row sends real HTTP to the loopback emulator with the fault named in the API key (the one
-fault channel both adapters share) and a fault id unique to the test, then checks what the user
-gets (answer or typed error), how many requests the server saw, and how long it took.
+Two sources of faults: the loopback emulator, with the fault named in the API key (the one fault
+channel both adapters share) and a fault id unique to the test; and, below "the wire, byte for byte",
+vectors written from the wire notes, served by a scripted in-process server. (How the emulator produces
+faults is tested in tests/emulator; the core's pure classification in tests/core/test_errors.py.)
 """
 
 from __future__ import annotations
@@ -368,10 +371,14 @@ def test_hard_finish_reasons_raise_with_the_partial_answer(
     assert len(emulator.requests) == 1
 
 
-def test_length_is_reported_not_raised(emulator: Emulator, mode: Mode) -> None:
-    model = model_for(emulator, mode, "finish_length", fault_params={"id": uid()})
+@pytest.mark.parametrize(("fault", "reason"), [("finish_length", "length"), ("finish_unknown", "something_new")])
+def test_length_and_unknown_reasons_are_reported_not_raised(
+    emulator: Emulator, mode: Mode, fault: str, reason: str
+) -> None:
+    params = {"reason": reason} if fault == "finish_unknown" else {}
+    model = model_for(emulator, mode, fault, fault_params={**params, "id": uid()})
     reply = ask(model, mode, STORY)
-    assert reply.finish_reason == "length"
+    assert reply.finish_reason == reason
     assert reply.text.startswith(STORY_START)
 
 
