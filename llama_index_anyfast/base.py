@@ -128,7 +128,7 @@ class AnyFast(FunctionCallingLLM):
     # Validation errors must not quote constructor arguments: one of them is the key.
     model_config = ConfigDict(arbitrary_types_allowed=True, hide_input_in_errors=True)
 
-    model: str = Field(default=DEFAULT_MODEL, min_length=1, description="The model id, e.g. 'glm-5.2'.")
+    model: str = Field(default=DEFAULT_MODEL, description="The model id, e.g. 'glm-5.2'.")
     # Typed to accept a plain string; always stored as a SecretStr (or None).
     api_key: SecretStr | str | None = Field(
         default=None,

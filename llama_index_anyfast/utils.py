@@ -115,7 +115,7 @@ def to_wire_message(message: ChatMessage, index: int = 0) -> dict[str, Any]:
             tool_calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
         if tool_calls:
             wire["tool_calls"] = tool_calls
-        elif wire["content"] is None:
+        if wire["content"] is None:  # a tool-calling turn with no text: "" as GLM itself and LangChain send it
             wire["content"] = ""
         text = "".join(reasoning) or extra.get("reasoning_content")
         if text:

@@ -68,10 +68,10 @@ def test_assistant_reasoning_and_tool_calls_go_back() -> None:
     }
 
 
-def test_assistant_without_text_beside_tool_calls_sends_null_content() -> None:
+def test_assistant_without_text_beside_tool_calls_sends_empty_content() -> None:
     message = ChatMessage(role="assistant", blocks=[ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs={})])
     wire = to_wire_message(message)
-    assert wire["content"] is None
+    assert wire["content"] == ""
     assert wire["tool_calls"][0]["function"]["arguments"] == "{}"
 
 

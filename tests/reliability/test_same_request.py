@@ -62,12 +62,13 @@ CASES = [
     ),
     Case("json-object-format", call={"response_format": {"type": "json_object"}}),
     Case("history-with-tool-call", history=True, init={"thinking": {"type": "enabled", "clear_thinking": False}}),
+    Case("history-with-a-silent-tool-call", history=True, init={"max_tokens": 99}),
 ]
 
 
-def history(adapter: Adapter) -> list[Any]:
-    """The same conversation in each framework's terms: system, user, an assistant turn with text,
-    reasoning and a tool call, the tool's result, and the next user turn."""
+def history(adapter: Adapter, text: str = "Adding.") -> list[Any]:
+    """The same conversation in each framework's terms: system, user, an assistant turn with text
+    (if any), reasoning and a tool call, the tool's result, and the next user turn."""
     call = {"id": "call_1", "name": "add", "args": {"a": 2, "b": 3}}
     if adapter == "langchain":
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
@@ -75,7 +76,7 @@ def history(adapter: Adapter) -> list[Any]:
         return [
             SystemMessage("Be brief."),
             HumanMessage("Add 2 and 3."),
-            AIMessage("Adding.", tool_calls=[call], additional_kwargs={"reasoning_content": "Use add."}),
+            AIMessage(text, tool_calls=[call], additional_kwargs={"reasoning_content": "Use add."}),
             ToolMessage("5", tool_call_id="call_1"),
             HumanMessage("And the result?"),
         ]
@@ -89,7 +90,7 @@ def history(adapter: Adapter) -> list[Any]:
             role="assistant",
             blocks=[
                 ThinkingBlock(content="Use add."),
-                TextBlock(text="Adding."),
+                *([TextBlock(text=text)] if text else []),
                 ToolCallBlock(tool_call_id="call_1", tool_name="add", tool_kwargs=call["args"]),
             ],
         ),
@@ -101,7 +102,7 @@ def history(adapter: Adapter) -> list[Any]:
 def sent_body(emulator: Emulator, adapter: Adapter, case: Case, stream: bool) -> dict[str, Any]:
     emulator.reset()
     model = make_model(adapter, base_url=emulator.base_url, api_key=emulator.api_key, **case.init)
-    prompt = history(adapter) if case.history else "What is 2 + 3?"
+    prompt = history(adapter, "" if "silent" in case.id else "Adding.") if case.history else "What is 2 + 3?"
     ask(model, Mode(adapter, sync=True, stream=stream), prompt, **case.call)  # type: ignore[arg-type]
     (body,) = emulator.requests
     return body  # type: ignore[no-any-return]
