@@ -30,7 +30,6 @@ from anyfast_core.response import (
     raise_for_finish_reason,
     redact,
     response_error,
-    transport_error,
 )
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
@@ -42,6 +41,7 @@ from anyfast_core.settings import (
     resolve_base_url,
 )
 from anyfast_core.stream import AsyncChatStream, ChatStream, idle_timeout_error, stream_timeout
+from anyfast_core.transport import transport_error
 from anyfast_core.types import ChatCompletion, ChatRequest, ModelInfo
 
 __all__ = [

@@ -38,9 +38,9 @@ from anyfast_core.response import (
     parse_completion,
     raise_for_finish_reason,
     redact,
-    transport_error,
 )
 from anyfast_core.sse import SSEDecoder, is_done
+from anyfast_core.transport import transport_error
 from anyfast_core.types import ChatCompletion
 
 _HEAD_LIMIT = 4096
