@@ -16,6 +16,7 @@ from anyfast_core.request import (
     build_request,
     chat_body,
     check_settings,
+    thinking_param,
     unknown_settings,
     usage_wanted,
 )
@@ -422,3 +423,29 @@ def test_tool_descriptions_are_sent_cleaned_like_docstrings(description: str, se
     }
     body = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hi"}], tools=[tool]).to_body()
     assert body["tools"][0]["function"]["description"] == sent
+
+
+@pytest.mark.parametrize(
+    ("given", "wire"),
+    [
+        (None, None),
+        (True, {"type": "enabled"}),
+        (False, {"type": "disabled"}),
+        ({"type": "enabled", "clear_thinking": False}, {"type": "enabled", "clear_thinking": False}),
+    ],
+)
+def test_thinking_param(given: object, wire: object) -> None:
+    assert thinking_param(given) == wire  # type: ignore[arg-type]
+
+
+def test_thinking_param_copies_a_mapping() -> None:
+    given = {"type": "enabled"}
+    sent = thinking_param(given)
+    assert sent == given
+    assert sent is not given
+
+
+@pytest.mark.parametrize("given", ["yes", 1, ["enabled"]])
+def test_thinking_param_refuses_other_types(given: object) -> None:
+    with pytest.raises(InvalidParameterError, match=re.escape(f"thinking={given!r}")):
+        thinking_param(given)  # type: ignore[arg-type]

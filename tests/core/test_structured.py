@@ -1,4 +1,5 @@
-"""Wire helpers both adapters use, so both send the same request and read the same answer."""
+"""Structured output through the prompt (anyfast_core.structured): the schema stated in the system prompt,
+and the JSON read back out of an answer, the same for both adapters."""
 
 from __future__ import annotations
 
@@ -10,36 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from anyfast_core import InvalidParameterError
-from anyfast_core.request import thinking_param
 from anyfast_core.structured import SCHEMA_INSTRUCTION, json_from_text, schema_in_prompt
-
-
-@pytest.mark.parametrize(
-    ("given", "wire"),
-    [
-        (None, None),
-        (True, {"type": "enabled"}),
-        (False, {"type": "disabled"}),
-        ({"type": "enabled", "clear_thinking": False}, {"type": "enabled", "clear_thinking": False}),
-    ],
-)
-def test_thinking_param(given: object, wire: object) -> None:
-    assert thinking_param(given) == wire  # type: ignore[arg-type]
-
-
-def test_thinking_param_copies_a_mapping() -> None:
-    given = {"type": "enabled"}
-    sent = thinking_param(given)
-    assert sent == given
-    assert sent is not given
-
-
-@pytest.mark.parametrize("given", ["yes", 1, ["enabled"]])
-def test_thinking_param_refuses_other_types(given: object) -> None:
-    with pytest.raises(InvalidParameterError, match=re.escape(f"thinking={given!r}")):
-        thinking_param(given)  # type: ignore[arg-type]
-
 
 JSON_TEXTS = [
     ('{"a": 1}', {"a": 1}),
