@@ -60,7 +60,8 @@ def test_out_of_range_settings_fail_at_construction(kwargs: dict[str, Any], fiel
 def test_key_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
     llm = AnyFast(api_key=KEY, thinking=True)
     shown = [repr(llm), str(llm), json.dumps(llm.to_dict(), default=str), llm.to_json(), llm.model_dump_json()]
-    shown.append(json.dumps(llm.to_payload(), default=str))  # what events and callbacks carry
+    if hasattr(llm, "to_payload"):  # what events and callbacks carry (newer llama-index-core)
+        shown.append(json.dumps(llm.to_payload(), default=str))
     assert not [text for text in shown if KEY in text]
     assert "api_key" not in llm.to_dict()
 
