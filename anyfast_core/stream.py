@@ -108,8 +108,10 @@ class _StreamState:
             self._head += raw[:_HEAD_LIMIT]
         payloads = self.decoder.feed(raw)
         if self.idle_timeout is not None:
-            # Keep-alive comments keep the socket busy but are no sign of progress: only events count.
-            self.silent = 0.0 if payloads else self.silent + time.monotonic() - self.waiting_since
+            # Keep-alive comments keep the socket busy but are no sign of progress: events count, and so do
+            # the bytes of an event still arriving (a long one comes in many reads).
+            progress = payloads or raw.lstrip(b"\r\n")[:1] != b":"
+            self.silent = 0.0 if progress else self.silent + time.monotonic() - self.waiting_since
             if self.silent > self.idle_timeout:
                 raise idle_timeout_error(self.idle_timeout)
         for payload in payloads:

@@ -136,7 +136,8 @@ class StallingServer:
     * ``pings``: the first event, then only keep-alive comments (the socket busy, the stream stalled);
     * ``no_events``: the headers, then nothing;
     * ``no_headers``: nothing at all;
-    * ``steady``: the first event every 0.1 s for a second, then "lo" and the end (slow but healthy).
+    * ``steady``: the first event every 0.1 s for a second, then "lo" and the end (slow but healthy);
+    * ``trickle``: the first event, then the last ones a few bytes every 0.05 s (one event arriving slowly).
     """
 
     def __init__(self, behaviour: str) -> None:
@@ -164,6 +165,12 @@ class StallingServer:
                         return
                     self.wfile.write(STALL_FIRST_EVENT)
                     self.wfile.flush()
+                    if behaviour == "trickle":
+                        for start in range(0, len(STALL_LAST_EVENTS), 5):
+                            outer.stop.wait(0.05)
+                            self.wfile.write(STALL_LAST_EVENTS[start : start + 5])
+                            self.wfile.flush()
+                        return
                     if behaviour == "steady":
                         for _ in range(10):
                             outer.stop.wait(0.1)

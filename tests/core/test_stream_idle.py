@@ -51,6 +51,13 @@ def test_a_stream_silent_from_the_start_times_out(mode: str, stalling: StallingS
     assert stalling.posts == 1  # never re-sent: the server may be working on it
 
 
+@pytest.mark.parametrize("stalling", ["trickle"], indirect=True)
+def test_an_event_arriving_slowly_is_progress_not_silence(mode: str, stalling: StallingServer) -> None:
+    _, completion = harness_for(mode, stalling, stream_idle_timeout=0.3).stream()
+    assert completion.message.content == "Hello"
+    assert completion.finish_reason == "stop"
+
+
 @pytest.mark.parametrize("stalling", ["steady"], indirect=True)
 def test_a_slow_but_steady_stream_is_not_cut(mode: str, stalling: StallingServer) -> None:
     deltas, completion = harness_for(mode, stalling, stream_idle_timeout=0.3).stream()
