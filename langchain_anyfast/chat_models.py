@@ -200,9 +200,11 @@ class ChatAnyFast(BaseChatModel):
         message.response_metadata
         # {"model_name": "glm-5.2", "finish_reason": "stop", "id": "...", "model_provider": "anyfast"}
         ```
-        Finish reasons ``sensitive``, ``network_error`` and ``model_context_window_exceeded`` raise
-        (``ModelRefusalError``, ``ModelAPIError``, ``ContextOverflowError``); ``length`` is reported.
-        Errors are ``langchain_core.exceptions`` types and ``anyfast_core`` errors at once.
+        Finish reasons ``sensitive``, ``network_error``/``abort`` and ``model_context_window_exceeded``
+        raise (``ModelRefusalError``, ``ModelAPIError``, ``ContextOverflowError``), as does ``tool_calls``
+        without any tool call; ``length`` is reported. A stream with no finish reason before ``[DONE]``
+        raises ``StreamInterruptedError`` with what arrived. Errors are ``langchain_core.exceptions``
+        types and ``anyfast_core`` errors at once, with the core's class names.
     """
 
     # Each renamed spelling is a validation alias, not an ``alias``: type checkers read ``alias`` as
