@@ -102,7 +102,8 @@ class StreamAccumulator:
         self._reasoning = _Text()
         self._tool_calls: list[_ToolCallState] = []
         self._slot_by_index: dict[int, int] = {}
-        self._think = ThinkSplitter()
+        self._think: ThinkSplitter | None = ThinkSplitter()
+        """Splits a leading <think> block off the content; dropped once the answer has begun (the hot path)."""
         self.id = ""
         self.model: str | None = None
         self.created: int | None = None
@@ -140,11 +141,15 @@ class StreamAccumulator:
         delta = choice.get("delta")
         if not delta:
             return None
-        reasoning = reasoning_of(delta)
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+        if reasoning.__class__ is not str:  # e.g. a settings object under "reasoning": not text
+            reasoning = reasoning_of(delta)
         content = delta.get("content") or ""
-        if content:
+        if content and self._think is not None:
             inlined, content = self._think.feed(content)
             reasoning += inlined
+            if self._think.settled:
+                self._think = None
         raw_calls = delta.get("tool_calls")
         if content:
             self._content.append(content)
@@ -196,7 +201,10 @@ class StreamAccumulator:
     def finish(self) -> StreamDelta | None:
         """Settle what the content still holds back (blank text or a possible ``<think>`` tag) once the
         stream has ended, and return it as a last delta (``None`` if nothing was held)."""
+        if self._think is None:
+            return None
         reasoning, content = self._think.flush()
+        self._think = None
         if content:
             self._content.append(content)
         if reasoning:

@@ -60,6 +60,11 @@ class ThinkSplitter:
         self._state = _START
         self._pending = ""
 
+    @property
+    def settled(self) -> bool:
+        """Whether everything from now on is answer text (the block, if any, is over)."""
+        return self._state == _ANSWER
+
     def feed(self, text: str) -> tuple[str, str]:
         """The reasoning and the answer text that ``text`` (the next piece of content) settles."""
         if self._state == _ANSWER:  # the hot path: after the block, or content with none
