@@ -11,6 +11,11 @@ Nothing on the client path imports this package: it is only loaded when you ask 
 >>> emu.requests[0]["messages"]
 [{'role': 'user', 'content': 'Hello'}]
 
+Scripted answers for your own tests (see :mod:`anyfast_emulator.script`)::
+
+    with Emulator.scripted([Reply.text("Hi!"), Reply.error(429, "Slow down", code="1302")]) as emu:
+        ...  # the first request gets "Hi!", the second a 429; emu.requests holds what was sent
+
 Faults on demand, by header or by key (see :mod:`anyfast_emulator.faults` for the list)::
 
     client = AnyFastClient(api_key=emu.api_key, base_url=emu.base_url,
@@ -22,12 +27,12 @@ From a shell: ``python -m anyfast_emulator --port 8765`` (or ``anyfast-emulator`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-from anyfast_core.settings import DEFAULT_MODEL
-from anyfast_emulator.app import DEFAULT_CONTEXT_WINDOW, App, EmulatorConfig, Received
+from anyfast_emulator.answer import CONTEXT_WINDOW, DEFAULT_MODEL
+from anyfast_emulator.app import App, EmulatorConfig, Received
 from anyfast_emulator.faults import (
     FAULT_HEADER,
     FAULTS,
@@ -37,6 +42,7 @@ from anyfast_emulator.faults import (
     fault_key,
     parse_faults,
 )
+from anyfast_emulator.script import Reply, Script
 from anyfast_emulator.server import Server
 from anyfast_emulator.wire import CREATED, DIALECTS, Dialect
 
@@ -56,14 +62,21 @@ class Emulator:
             are always accepted (they name faults).
         faults: fault specs applied to every request, e.g. ``["keepalive", "slow_stream;delay=0.01"]``.
         tool_stream_default: fragment tool-call arguments when a request does not say (``tool_stream``).
-        reasoning_tokens: report ``completion_tokens_details.reasoning_tokens``.
+        reasoning_tokens: report ``completion_tokens_details.reasoning_tokens`` (Z.ai's own
+            answers leave it out; the demo turns it on).
         glm_newlines: GLM's leading ``"\\n"`` content deltas.
-        models: model ids ``/models`` lists.
-        context_window: prompts longer than this (in emulator tokens) get 400 code 1210.
+        models: the model ids served (and listed by ``/models``); a request for another id is a 404 with
+            code 1211, as on the real API. ``None`` serves any id.
+        context_window: prompts longer than this (in emulator tokens) get 400 code 1261; GLM-5.2's
+            1,000,000 by default.
+        script: replies to answer with first, in order (see :meth:`scripted`).
+        scripted: answer only from the script; a request with no reply left gets a 500 saying so.
+        token_delay: seconds between stream events (0: as fast as possible; the demo sets a live pace).
 
     Attributes: :attr:`base_url` (``http://127.0.0.1:<port>/v1``), :attr:`api_key`, :attr:`requests`
     (JSON bodies of the chat requests received, in order), :attr:`received` (every request, headers
-    without ``Authorization``). :meth:`reset` forgets them, fault counts and the prompt cache.
+    without ``Authorization``), :attr:`script` (the queue of scripted replies). :meth:`reset` forgets
+    them, the script, fault counts and the prompt cache.
 
     >>> with Emulator(dialect="openai") as emu:
     ...     emu.base_url.startswith("http://127.0.0.1:")
@@ -81,8 +94,11 @@ class Emulator:
         tool_stream_default: bool = False,
         reasoning_tokens: bool = False,
         glm_newlines: bool = False,
-        models: Iterable[str] = (DEFAULT_MODEL,),
-        context_window: int = DEFAULT_CONTEXT_WINDOW,
+        models: Iterable[str] | None = (DEFAULT_MODEL,),
+        context_window: int = CONTEXT_WINDOW,
+        script: Iterable[Reply | str | Mapping[str, Any]] = (),
+        scripted: bool = False,
+        token_delay: float = 0.0,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(f"dialect={dialect!r}: allowed: {', '.join(DIALECTS)}")
@@ -99,13 +115,31 @@ class Emulator:
             tool_stream_default=tool_stream_default,
             reasoning_tokens=reasoning_tokens,
             glm_newlines=glm_newlines,
-            models=tuple(models),
+            models=None if models is None else tuple(models),
             context_window=context_window,
+            scripted=scripted,
+            token_delay=token_delay,
         )
-        self.app = App(self.config)
+        self.script = Script().push(*script)
+        self.app = App(self.config, self.script)
         self._server = Server(self.app, host, port)
         self._started = False
         self.api_key = sorted(keys)[0] if keys else DEFAULT_API_KEY
+
+    @classmethod
+    def scripted(cls, replies: Iterable[Reply | str | Mapping[str, Any]] = (), /, **options: Any) -> Emulator:
+        """An emulator that answers only from a script: each chat request takes the next reply, and a
+        request with none left gets a 500 that says so. ``options`` are the constructor's.
+
+        >>> from anyfast_core import AnyFastClient, ChatRequest
+        >>> hello = ChatRequest.create(model="glm-5.2", messages=[{"role": "user", "content": "Hello"}])
+        >>> with Emulator.scripted(["Hi!"]) as emu, AnyFastClient(api_key=emu.api_key, base_url=emu.base_url) as c:
+        ...     c.chat(hello).message.content
+        'Hi!'
+        >>> emu.script.pending, emu.requests[0]["messages"][0]["content"]
+        (0, 'Hello')
+        """
+        return cls(script=replies, scripted=True, **options)
 
     def __repr__(self) -> str:
         where = self.base_url if self._started else "not started"
@@ -170,7 +204,8 @@ class Emulator:
         return [r.body for r in self.app.snapshot() if r.method == "POST" and r.path.endswith("/chat/completions")]
 
     def reset(self) -> None:
-        """Forget received requests, fault counts and the prompt cache (the server keeps running)."""
+        """Forget received requests, scripted replies, fault counts, response ids and the prompt cache
+        (the server keeps running)."""
         self.app.reset()
 
     # ------------------------------------------------------------------ faults
@@ -180,6 +215,7 @@ class Emulator:
 
 
 __all__ = [
+    "CONTEXT_WINDOW",
     "CREATED",
     "DEFAULT_API_KEY",
     "FAULTS",
@@ -187,6 +223,8 @@ __all__ = [
     "Emulator",
     "FaultSpecError",
     "Received",
+    "Reply",
+    "Script",
     "fault_header",
     "fault_key",
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from anyfast_core.settings import DEFAULT_MODEL
 from anyfast_emulator import FAULTS, Emulator, FaultSpecError
+from anyfast_emulator.answer import DEFAULT_MODEL
 from anyfast_emulator.wire import DIALECTS
 
 
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="pause between stream events, for lifelike demos (same as --fault 'slow_stream;delay=SECONDS')",
+        help="pause between stream events, for a live-looking pace (default: 0, as fast as possible)",
     )
     parser.add_argument("--reasoning-tokens", action="store_true", help="report completion_tokens_details")
     parser.add_argument("--glm-newlines", action="store_true", help="GLM's leading newline content deltas")
@@ -52,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
         dest="models",
         metavar="ID",
         help=f"model ids /models lists (default: {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--any-model", action="store_true", help="serve any model id (default: unknown ids get 404 code 1211)"
+    )
+    parser.add_argument(
+        "--scripted",
+        action="store_true",
+        help="answer only from the script (POST /_emulator/script, or --script); none left: a 500",
+    )
+    parser.add_argument(
+        "--script", type=Path, metavar="FILE", help="a JSON list of scripted replies to answer with first"
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument(
@@ -67,23 +80,33 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        script = json.loads(args.script.read_text(encoding="utf-8")) if args.script else []
+        if not isinstance(script, list):
+            raise ValueError(f"{args.script}: expected a JSON list of replies")
         emulator = Emulator(
             args.port,
             host=args.host,
             dialect=args.dialect,
             api_keys=args.api_keys,
-            faults=[*args.fault, *([f"slow_stream;delay={args.token_delay}"] if args.token_delay > 0 else [])],
+            faults=args.fault,
             tool_stream_default=args.tool_stream_default,
             reasoning_tokens=args.reasoning_tokens,
             glm_newlines=args.glm_newlines,
-            models=args.models or (DEFAULT_MODEL,),
+            models=None if args.any_model else (args.models or (DEFAULT_MODEL,)),
+            script=script,
+            scripted=args.scripted,
+            token_delay=max(args.token_delay, 0.0),
         )
-    except (FaultSpecError, ValueError) as exc:
+    except (FaultSpecError, ValueError, OSError) as exc:
         print(f"anyfast-emulator: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
-    emulator.start()
+    try:
+        emulator.start()
+    except OSError as exc:
+        print(f"anyfast-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     key_hint = "any non-empty key" if args.api_keys is None else "the keys given with --api-key"
     print(f"AnyFast emulator ({args.dialect} dialect) at {emulator.base_url}", flush=True)
     print(f"  export ANYFAST_BASE_URL={emulator.base_url}", flush=True)

@@ -28,6 +28,37 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 FAULT_HEADER = "X-AnyFast-Fault"
+
+ZAI_CODES: Mapping[str, tuple[int, str]] = MappingProxyType(
+    {
+        "1000": (401, "Authentication failed."),
+        "1001": (401, "The Authorization header is missing or not a valid token."),
+        "1002": (401, "Invalid Authorization token."),
+        "1003": (401, "The Authorization token has expired."),
+        "1004": (401, "Authentication failed for the Authorization token."),
+        "1110": (403, "Your account is inactive."),
+        "1111": (403, "Your account does not exist."),
+        "1112": (403, "Your account has been locked; please contact support."),
+        "1113": (429, "Your account is in arrears; please recharge."),
+        "1120": (403, "Your account cannot be accessed at the moment."),
+        "1121": (403, "Your account has been locked for irregular activity."),
+        "1210": (400, "Incorrect API call parameters; please check the documentation."),
+        "1211": (404, "The model does not exist; please check the model code."),
+        "1213": (400, "The prompt parameter was not received."),
+        "1214": (400, "Invalid parameter value."),
+        "1215": (400, "Two parameters exclude each other."),
+        "1261": (400, "Prompt exceeds max length."),
+        "1301": (400, "System detected potentially unsafe or sensitive content in input or generation."),
+        "1302": (429, "High concurrency usage of this API; please reduce concurrency or contact support."),
+        "1303": (429, "High frequency usage of this API; please reduce frequency or contact support."),
+        "1304": (429, "The daily call limit for this API has been reached."),
+        "1305": (429, "The service may be temporarily overloaded; please try again later."),
+        "1308": (429, "Usage limit reached for this period; it resets at 2026-01-01 00:00:00."),
+        "1309": (429, "Your plan has expired; please renew it."),
+        "1310": (429, "Weekly/monthly limit exhausted; it resets at 2026-01-05 00:00:00."),
+    }
+)
+"""Z.ai's business codes (docs.z.ai, "API error codes"): the HTTP status each comes under and its message."""
 KEY_PREFIX = "fault-"
 
 FAULTS: Mapping[str, str] = MappingProxyType(
@@ -46,13 +77,25 @@ FAULTS: Mapping[str, str] = MappingProxyType(
         "http_502": "502 with a gateway's HTML body",
         "http_503": "503 with a JSON error body (`retry_after` adds Retry-After)",
         "http_504": "504 with a gateway's HTML body",
-        "context_overflow": "400 code 1210, the prompt exceeds the context window",
+        "context_overflow": "400 code 1261, the prompt exceeds the context window",
         "sensitive_input": "400 code 1301, content safety blocked the input",
+        "zai_error": "Z.ai's error `code` (default 1210) with the status it comes under (`status` overrides): "
+        + ", ".join(f"{code} ({status})" for code, (status, _) in ZAI_CODES.items()),
+        "insufficient_user_quota": "a gateway's quota error: 403 (`status=429` too) code insufficient_user_quota",
+        "model_not_found": "a gateway with no route for the model: 503 code model_not_found",
         "strict": "400 for any request field the API does not document",
         "require_reasoning": "400 when thinking is on and an assistant turn with tool_calls (with clear_thinking "
         "false: any assistant turn) lacks reasoning_content",
         "error_body_200": "HTTP 200 whose body is an error object (streams: an error event first)",
+        "error_shape": "word any error response in `shape` zai ({error: {code, message}}), gateway (new_api_error, "
+        "' (request id: ...)' and a top-level request_id), bare ({code, msg}), text (plain text) or html (a "
+        "proxy's page)",
         # --- a broken stream (on a non-streaming request: a body cut short)
+        "done_after_cut": "a gateway that lost its upstream: `after` chunks (default: half), then a usage chunk and "
+        "[DONE], no finish_reason anywhere (non-streaming: finish_reason null)",
+        "no_finish": "the whole answer and [DONE], but no chunk carries finish_reason (non-streaming: null)",
+        "stall": "after `after` events (default 1) go silent for `seconds` (default 30), then go on",
+        "done_whitespace": "send the last line as `data: [DONE]` with trailing whitespace",
         "stream_cut": "end the stream after `after` events (default: half) without [DONE]; `mode` clean "
         "(chunked, terminated), close (close-delimited body) or abort (connection dropped mid-chunk)",
         "error_event": 'after `after` events (default: half) send data: {"error": ...} (`message`, `code`) and end '
@@ -70,7 +113,13 @@ FAULTS: Mapping[str, str] = MappingProxyType(
         "finish_sensitive": "finish_reason sensitive after half the content",
         "finish_network_error": "finish_reason network_error after half the content",
         "finish_context_window": "finish_reason model_context_window_exceeded after half the content",
+        "finish_abort": "finish_reason abort (an upstream failure, GLM-5 on Z.ai) after half the content",
         "finish_unknown": "an undocumented finish_reason (`reason`, default `abort`) after half the content",
+        "empty_tool_calls": "finish_reason tool_calls with no tool call in the answer (recorded from GLM-5.2)",
+        "reasoning_field": "reasoning in delta.reasoning / message.reasoning instead of reasoning_content",
+        "think_tags": "reasoning inlined at the start of content as <think>...</think> (the tags split across "
+        "stream chunks)",
+        "fresh_tool_ids": "stream tool-call arguments in fragments, each with a fresh id (name on the first only)",
         "reasoning_only": "reasoning, then an empty content and finish_reason stop (a recorded GLM defect)",
         "ignore_tool_choice": "answer a forced tool call in text: the arguments as JSON (`fence=1` wraps them "
         "in ```json)",
@@ -91,11 +140,12 @@ _FINISH_ALIASES = {
     "finish_sensitive": "sensitive",
     "finish_network_error": "network_error",
     "finish_context_window": "model_context_window_exceeded",
+    "finish_abort": "abort",
 }
 
 
 NUMERIC_PARAMS = frozenset(
-    {"times", "delay", "chunk_delay", "after", "every", "size", "status", "retry_after", "retry_after_ms"}
+    {"times", "delay", "chunk_delay", "after", "every", "size", "status", "retry_after", "retry_after_ms", "seconds"}
 )
 
 

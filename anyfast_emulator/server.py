@@ -35,13 +35,28 @@ class Server:
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        # Set when the loop's thread is done. Waiting on it, not on Thread.join, because a join that a
+        # Ctrl-C interrupts can leave the thread looking finished while it still runs (CPython < 3.12).
+        self._done = threading.Event()
 
     def start(self) -> None:
+        """Listen and serve from a daemon thread; an ``OSError`` (the port in use, say) if it cannot listen."""
         loop = asyncio.new_event_loop()
         self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="anyfast-emulator", daemon=True)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(loop,), name="anyfast-emulator", daemon=True)
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._listen(), loop).result(timeout=10)
+        try:
+            asyncio.run_coroutine_threadsafe(self._listen(), loop).result(timeout=10)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            loop.run_forever()
+        finally:
+            self._done.set()
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(
@@ -54,10 +69,11 @@ class Server:
         if loop is None or thread is None:
             return
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
+            # Open keep-alive connections are dropped, not waited for: stopping is immediate.
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=2)
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+        if self._done.wait(timeout=5):
+            loop.close()
         self._loop = self._thread = None
 
     async def _shutdown(self) -> None:
@@ -66,18 +82,15 @@ class Server:
         for task in list(self._connections):
             task.cancel()
         if self._connections:
-            await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+            await asyncio.wait(list(self._connections), timeout=1)
 
     def serve_forever(self) -> None:
-        """Block until interrupted (for the command line)."""
+        """Block until interrupted (for the command line); Ctrl-C stops at once, clients connected or not."""
         if self._thread is None:
             self.start()
         try:
-            assert self._thread is not None
-            while self._thread.is_alive():
-                self._thread.join(0.5)
+            while not self._done.wait(0.2):
+                pass
         finally:
             self.stop()
 
@@ -175,6 +188,9 @@ async def _respond(writer: asyncio.StreamWriter, plan: Plan, keep_alive: bool) -
     connection = [("Connection", "keep-alive" if keep_alive else "close")]
     if plan.events is None:
         writer.write(_head(plan, [("Content-Length", str(len(plan.body))), *connection]))
+        if plan.stall > 0:
+            await writer.drain()
+            await asyncio.sleep(plan.stall)
         if plan.end == "abort":
             writer.write(plan.body[: len(plan.body) // 2])
             await writer.drain()
@@ -189,7 +205,7 @@ async def _respond(writer: asyncio.StreamWriter, plan: Plan, keep_alive: bool) -
     else:
         writer.write(_head(plan, [("Transfer-Encoding", "chunked"), *connection]))
     frame = (lambda data: data) if close_delimited else _chunk
-    if plan.chunk_delay <= 0 and plan.fragment <= 0:
+    if plan.chunk_delay <= 0 and plan.fragment <= 0 and plan.stall <= 0:
         writer.write(b"".join(frame(event) for event in plan.events))
         await writer.drain()
     else:
@@ -197,10 +213,17 @@ async def _respond(writer: asyncio.StreamWriter, plan: Plan, keep_alive: bool) -
         if plan.fragment > 0:
             joined = b"".join(plan.events)
             pieces = [joined[i : i + plan.fragment] for i in range(0, len(joined), plan.fragment)]
+        data_events = 0
         for piece in pieces:
             writer.write(frame(piece))
             await writer.drain()
-            await asyncio.sleep(plan.chunk_delay if plan.chunk_delay > 0 else 0)
+            data_events += piece.startswith(b"data:")
+            if plan.stall > 0 and data_events == plan.stall_after:
+                await asyncio.sleep(plan.stall)
+            elif plan.chunk_delay > 0:
+                await asyncio.sleep(plan.chunk_delay)
+            else:
+                await asyncio.sleep(0)
     if plan.end == "abort":
         _abort(writer)
         return False

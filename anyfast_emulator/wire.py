@@ -1,4 +1,4 @@
-"""An :class:`~anyfast_emulator.brain.Answer` on the wire: JSON bodies and SSE events, in the two
+"""An :class:`~anyfast_emulator.answer.Answer` on the wire: JSON bodies and SSE events, in the two
 stream dialects seen in the wild. Pure functions over plain data.
 
 ``glm`` (what real GLM traffic looks like): no ``object`` in chunks, ``role`` repeated on every delta,
@@ -9,7 +9,7 @@ one-token reasoning deltas, each tool call whole in one chunk (the first one car
 delta only, ``finish_reason: null`` until the finish chunk, then a separate ``choices: []`` chunk with
 ``usage`` when ``stream_options.include_usage`` is set.
 
->>> from anyfast_emulator.brain import Answer
+>>> from anyfast_emulator.answer import Answer
 >>> events = stream_events(Answer(id="x", model="glm-5.2", content="Hi"), WireOptions())
 >>> events[-1]
 b'data: [DONE]\\n\\n'
@@ -18,10 +18,10 @@ b'data: [DONE]\\n\\n'
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from anyfast_emulator.brain import Answer, PlannedCall
+from anyfast_emulator.answer import Answer, PlannedCall
 from anyfast_emulator.tokens import pieces
 
 CREATED = 1767225600
@@ -39,7 +39,10 @@ class WireOptions:
     ``tool_stream`` fragments tool-call arguments; ``include_usage`` adds the OpenAI-style usage chunk
     (the GLM dialect always reports usage in its finish chunk); ``reasoning_tokens`` adds
     ``completion_tokens_details``; ``glm_newlines`` reproduces GLM's leading ``"\\n"`` content deltas
-    (``"\\n\\n"`` before non-streamed content).
+    (``"\\n\\n"`` before non-streamed content). Carriers seen from other upstreams and gateways:
+    ``reasoning_field`` names the reasoning's key (``reasoning`` instead of ``reasoning_content``),
+    ``think_tags`` inlines it at the start of the content as ``<think>…</think>``, and ``fresh_tool_ids``
+    gives every tool-call argument fragment a new ``id``.
     """
 
     dialect: Dialect = "glm"
@@ -47,6 +50,9 @@ class WireOptions:
     include_usage: bool = False
     reasoning_tokens: bool = False
     glm_newlines: bool = False
+    reasoning_field: str = "reasoning_content"
+    think_tags: bool = False
+    fresh_tool_ids: bool = False
 
 
 def usage_body(answer: Answer, options: WireOptions) -> dict[str, Any]:
@@ -70,9 +76,21 @@ def _tool_call(call: PlannedCall, index: int) -> dict[str, Any]:
     }
 
 
+def inline_reasoning(answer: Answer, options: WireOptions) -> Answer:
+    """With ``think_tags``: the reasoning moved into the content as a leading ``<think>…</think>`` block.
+
+    >>> inline_reasoning(Answer(id="x", model="m", reasoning="Hm.", content="Hi"), WireOptions(think_tags=True)).content
+    '<think>Hm.</think>Hi'
+    """
+    if not options.think_tags or not answer.reasoning:
+        return answer
+    return replace(answer, content=f"<think>{answer.reasoning}</think>{answer.content}", reasoning="")
+
+
 def completion_body(answer: Answer, options: WireOptions) -> dict[str, Any]:
     """The non-streaming response body."""
     glm = options.dialect == "glm"
+    answer = inline_reasoning(answer, options)
     content: str | None = answer.content
     if glm and options.glm_newlines and (answer.content or answer.tool_calls):
         content = "\n\n" + answer.content
@@ -80,7 +98,7 @@ def completion_body(answer: Answer, options: WireOptions) -> dict[str, Any]:
         content = None  # OpenAI sends null beside tool calls
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if answer.reasoning:
-        message["reasoning_content"] = answer.reasoning
+        message[options.reasoning_field] = answer.reasoning
     if answer.tool_calls:
         message["tool_calls"] = [_tool_call(c, i) for i, c in enumerate(answer.tool_calls)]
     body: dict[str, Any] = {
@@ -99,6 +117,7 @@ def completion_body(answer: Answer, options: WireOptions) -> dict[str, Any]:
 def stream_chunks(answer: Answer, options: WireOptions) -> list[dict[str, Any]]:
     """The chunk dicts of a streamed answer, in order (``[DONE]`` not included)."""
     glm = options.dialect == "glm"
+    answer = inline_reasoning(answer, options)
     head: dict[str, Any] = {"id": answer.id} if glm else {"id": answer.id, "object": "chat.completion.chunk"}
     head.update(created=CREATED, model=answer.model)
     chunks: list[dict[str, Any]] = []
@@ -123,7 +142,7 @@ def stream_chunks(answer: Answer, options: WireOptions) -> list[dict[str, Any]]:
     elif not glm:
         delta({"content": ""})
     for piece in pieces(answer.reasoning):
-        delta({"reasoning_content": piece})
+        delta({options.reasoning_field: piece})
     if glm and options.glm_newlines and answer.reasoning and (answer.content or answer.tool_calls):
         delta({"content": "\n"})
     for piece in pieces(answer.content):
@@ -133,8 +152,11 @@ def stream_chunks(answer: Answer, options: WireOptions) -> list[dict[str, Any]]:
             opening = _tool_call(call, index)
             opening["function"] = {"name": call.name, "arguments": ""}
             delta({"tool_calls": [opening]}, role=False)
-            for piece in pieces(call.arguments):
-                delta({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}, role=False)
+            for n, piece in enumerate(pieces(call.arguments), 1):
+                fragment: dict[str, Any] = {"index": index, "function": {"arguments": piece}}
+                if options.fresh_tool_ids:
+                    fragment = {"index": index, "id": f"{call.id}_{n}", "type": "function", **fragment}
+                delta({"tool_calls": [fragment]}, role=False)
         else:
             # Real GLM repeats the finish reason on the (first) whole tool-call chunk.
             finish = answer.finish_reason if glm and index == 0 else None

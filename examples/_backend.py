@@ -41,8 +41,11 @@ class Backend:
 
 
 @contextmanager
-def anyfast_backend(offline: bool = False) -> Iterator[Backend]:
-    """Point the AnyFast environment variables at a server for the duration of the block."""
+def anyfast_backend(offline: bool = False, pace: float = 0.0) -> Iterator[Backend]:
+    """Point the AnyFast environment variables at a server for the duration of the block.
+
+    ``pace``: seconds between streamed tokens when the emulator answers (0: as fast as it can).
+    """
     if os.environ.get(API_KEY_ENV) and not offline:
         yield Backend(os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL, emulated=False)
         return
@@ -51,7 +54,8 @@ def anyfast_backend(offline: bool = False) -> Iterator[Backend]:
     from anyfast_emulator import Emulator
 
     saved = {name: os.environ.get(name) for name in (API_KEY_ENV, BASE_URL_ENV)}
-    with Emulator() as emulator:
+    # Reasoning tokens reported in usage, as AnyFast's gateway reports them.
+    with Emulator(reasoning_tokens=True, token_delay=pace) as emulator:
         os.environ[API_KEY_ENV] = emulator.api_key
         os.environ[BASE_URL_ENV] = emulator.base_url
         try:

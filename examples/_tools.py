@@ -61,10 +61,10 @@ def _price_list() -> dict[str, Any]:
     return json.loads((DATA / "price_list.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def price_lookup(query: str) -> str:
-    """Search the Kestrel price list: prices before VAT of the products named in the query (e.g. 'K2')."""
+def price_lookup(product_id: str) -> str:
+    """Look up a Kestrel product's price before VAT by its id (e.g. 'K2') or name (e.g. 'Cargo')."""
     prices = _price_list()
-    wanted = f" {query.lower()} "
+    wanted = f" {product_id.lower()} "
     found = [
         item
         for item in prices["items"]
@@ -74,7 +74,7 @@ def price_lookup(query: str) -> str:
     ]
     if not found:
         known = ", ".join(item["name"] for item in prices["items"])
-        return f"no product matches {query!r}; known products: {known}"
+        return f"no product matches {product_id!r}; known products: {known}"
     return "; ".join(
         f"{item['name']} ({item['sku']}): {item['price']:.2f} {prices['currency']} before VAT" for item in found
     )

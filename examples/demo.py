@@ -4,7 +4,7 @@
 
 With ``ANYFAST_API_KEY`` set the demo talks to the live API; without it (or with ``--offline``) it
 starts the built-in emulator, a local stand-in that speaks the same wire protocol with scripted
-answers. A banner says which. In order:
+answers, streamed at a live model's token pace (``--pace``). A banner says which. In order:
 
 1. a LangChain chain (prompt | ChatAnyFast | StrOutputParser) streaming its answer, reasoning shown live;
 2. a LangGraph ReAct agent with a calculator and a price list, printing each tool call as it happens;
@@ -17,6 +17,7 @@ then a summary of requests, tokens and time, as the server reported them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,9 @@ class BikeSpec(BaseModel):
     weight_kg: float = Field(description="Weight in kilograms")
 
 
+DEFAULT_PACE = 0.02
+"""About 50 tokens a second: what a live model's reasoning looks like when it streams."""
+
 SPEC_TEXT = (
     "Spec sheet of the Kestrel K2 all-rounder. Battery: 630 Wh. Motor: mid-drive, torque 85 Nm. Weight: 25.5 kg."
 )
@@ -67,6 +71,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--offline", action="store_true", help="use the built-in emulator even if a key is set")
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default: {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=float(os.environ.get("ANYFAST_DEMO_PACE", DEFAULT_PACE)),
+        metavar="SECONDS",
+        help=f"on the emulator, seconds between streamed tokens (default: {DEFAULT_PACE}, a live model's pace; "
+        "0: as fast as possible)",
+    )
     parser.add_argument(
         "--effort",
         choices=REASONING_EFFORTS,
@@ -123,19 +135,26 @@ def agent_demo(term: Terminal, chat: Any) -> None:
         "Look up the K2 price and use the calculator to check the total."
     )
     term.note(f"agent: LangChain create_agent with tools price_lookup and calculator\nquestion: {question}")
+    # Parallel tool calls finish in any order; results print in the order the model made the calls.
+    waiting: list[str] = []
+    results: dict[str, ToolMessage] = {}
     for update in agent.stream({"messages": [("user", question)]}, stream_mode="updates"):
         for node in update.values():
             for message in node.get("messages", []):
                 if isinstance(message, ToolMessage):
-                    term.step("result", f"{message.name} -> {message.content}", style="green")
+                    results[message.tool_call_id] = message
                 elif isinstance(message, AIMessage):
                     reasoning = message.additional_kwargs.get("reasoning_content", "")
                     if reasoning:
                         term.step("thinking", _one_line(reasoning), style="yellow")
                     for call in message.tool_calls:
                         term.step("call", f"{call['name']}({_args(call['args'])})")
+                        waiting.append(str(call["id"]))
                     if not message.tool_calls:
                         term.stream("answer", str(message.content))
+        while waiting and waiting[0] in results:
+            result = results.pop(waiting.pop(0))
+            term.step("result", f"{result.name} -> {result.content}", style="green")
     term.end_stream()
 
 
@@ -187,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     meter = UsageMeter()
     try:
-        with anyfast_backend(offline=args.offline) as backend, meter.client() as http:
+        with anyfast_backend(offline=args.offline, pace=args.pace) as backend, meter.client() as http:
             _banner(term, backend, args)
             from langchain_anyfast import ChatAnyFast
             from llama_index_anyfast import AnyFast

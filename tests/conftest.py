@@ -89,15 +89,20 @@ def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 # --------------------------------------------------------------------------- the emulator
 
 
+# Unknown model ids are a 404 (code 1211), as on the real API; LangChain's standard suite overrides the
+# model per call with a second id (tests/langchain/capabilities.py), so the session's emulators serve it too.
+SERVED_MODELS = ("glm-5.2", "glm-5.2-air")
+
+
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
-    with Emulator(dialect="glm") as emu:
+    with Emulator(dialect="glm", models=SERVED_MODELS) as emu:
         yield emu
 
 
 @pytest.fixture(scope="session")
 def emulator_openai_server() -> Iterator[Emulator]:
-    with Emulator(dialect="openai") as emu:
+    with Emulator(dialect="openai", models=SERVED_MODELS) as emu:
         yield emu
 
 

@@ -130,8 +130,8 @@ def test_schema_in_prompt_keeps_the_schema_order_and_text() -> None:
 
 
 def test_the_emulator_reads_the_schema_it_is_given() -> None:
-    from anyfast_emulator.brain import find_schema, wants_json
-    from anyfast_emulator.conversation import Conversation
+    from anyfast_emulator.heuristics.brain import find_schema, wants_json
+    from anyfast_emulator.heuristics.conversation import Conversation
 
     messages = schema_in_prompt([{"role": "user", "content": "Extract: a is 3, b is x"}], SCHEMA)
     conversation = Conversation(messages)

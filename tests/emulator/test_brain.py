@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from anyfast_emulator.brain import PrefixCache, find_schema, think
-from anyfast_emulator.schema_values import Prompt, values_for
+from anyfast_emulator.answer import PrefixCache, ResponseIds
+from anyfast_emulator.heuristics.brain import find_schema, think
+from anyfast_emulator.heuristics.schema_values import Prompt, values_for
 from anyfast_emulator.tokens import count_tokens, pieces
 
 
@@ -71,8 +72,15 @@ def test_no_reasoning_when_thinking_is_off(fields: dict[str, Any]) -> None:
 
 def test_answers_are_deterministic() -> None:
     request = body("Tell me a story", tools=[WEATHER])
-    assert think(request) == think(json.loads(json.dumps(request)))
-    assert think(request).id != think(body("Tell me a joke")).id
+    assert think(request, response_id="r1") == think(json.loads(json.dumps(request)), response_id="r1")
+
+
+def test_response_ids_follow_the_body_and_never_repeat() -> None:
+    ids = ResponseIds()
+    first, again, other = ids.next(body("Hi")), ids.next(body("Hi")), ids.next(body("Bye"))
+    assert len({first, again, other}) == 3
+    ids.clear()
+    assert ids.next(body("Hi")) == first  # a fresh server replays a recorded session's ids
 
 
 def test_stop_cuts_the_content_before_the_stop_string() -> None:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from anyfast_emulator import FAULTS, Emulator, FaultSpecError, fault_header, fault_key
+from anyfast_emulator.faults import ZAI_CODES
 
 WEATHER = {
     "type": "function",
@@ -194,6 +195,83 @@ def glm_newlines(reply: Any) -> None:
     assert message(reply)["content"].startswith("\n\n")
 
 
+def done_after_cut(reply: Any) -> None:
+    # A gateway that lost its upstream: some chunks, a usage chunk, [DONE]; no finish_reason anywhere.
+    assert reply.raw.endswith(b"data: [DONE]\n\n")
+    assert b'"finish_reason"' not in reply.raw
+    assert reply.chunks[-1]["choices"] == []
+    assert reply.chunks[-1]["usage"]["completion_tokens"] > 0
+    assert len(reply.chunks) == 3 + 1
+
+
+def no_finish(reply: Any) -> None:
+    assert reply.raw.endswith(b"data: [DONE]\n\n")
+    assert b'"finish_reason"' not in reply.raw
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in reply.chunks)
+    assert content == "Hello! How can I help you today?"  # the whole answer, only the finish chunk missing
+
+
+def stalled(reply: Any) -> None:
+    assert reply.events[-1] == "[DONE]"
+
+
+def done_whitespace(reply: Any) -> None:
+    assert reply.raw.endswith(b"data: [DONE]  \t\n\n")
+
+
+def zai_1304(reply: Any) -> None:
+    assert reply.status == 429
+    assert json.loads(reply.raw) == {"error": {"code": "1304", "message": reply.json["error"]["message"]}}
+    assert b'"code":"1304"' in reply.raw  # the code a string, as Z.ai sends it
+
+
+def user_quota(reply: Any) -> None:
+    assert reply.status == 403
+    error = reply.json["error"]
+    assert (error["code"], error["type"]) == ("insufficient_user_quota", "new_api_error")
+
+
+def model_not_found(reply: Any) -> None:
+    assert reply.status == 503
+    assert reply.json["error"]["code"] == "model_not_found"
+    assert "glm-5.2" in reply.json["error"]["message"]
+
+
+def bare_error(reply: Any) -> None:
+    assert reply.status == 400
+    assert reply.raw.startswith(b'{"code":1214,"msg":"temperature: ')
+    assert set(reply.json) == {"code", "msg"}
+
+
+def empty_tool_calls(reply: Any) -> None:
+    assert reply.json["choices"][0]["finish_reason"] == "tool_calls"
+    assert "tool_calls" not in message(reply)
+    assert message(reply)["content"] == ""
+
+
+def reasoning_field(reply: Any) -> None:
+    assert b'"reasoning":"The user greets me.' in reply.raw
+    assert b"reasoning_content" not in reply.raw
+
+
+def think_tags(reply: Any) -> None:
+    content = message(reply)["content"]
+    assert content.startswith("<think>The user greets me.")
+    assert content.endswith("</think>Hello! How can I help you today?")
+    assert "reasoning_content" not in message(reply)
+
+
+def fresh_ids(reply: Any) -> None:
+    fragments = [
+        c["choices"][0]["delta"]["tool_calls"][0] for c in reply.chunks if c["choices"][0]["delta"].get("tool_calls")
+    ]
+    assert len(fragments) > 2
+    assert len({f["id"] for f in fragments}) == len(fragments)  # a fresh id on every fragment
+    assert {f["index"] for f in fragments} == {0}
+    assert [bool(f["function"].get("name")) for f in fragments] == [True] + [False] * (len(fragments) - 1)
+    assert json.loads("".join(f["function"]["arguments"] for f in fragments)) == {"location": "Oslo"}
+
+
 CASES: dict[str, Case] = {
     "reset": Case(raises=True),
     "slow": Case({"delay": 0.3}, check=ok),
@@ -207,11 +285,19 @@ CASES: dict[str, Case] = {
     "http_502": Case(check=html(502)),
     "http_503": Case({"retry_after": 2}, check=with_header(error(503, "503"), "retry-after", "2")),
     "http_504": Case(check=html(504)),
-    "context_overflow": Case(check=error(400, "1210")),
+    "context_overflow": Case(check=error(400, "1261")),
     "sensitive_input": Case(check=error(400, "1301")),
+    "zai_error": Case({"code": "1304"}, check=zai_1304),
+    "insufficient_user_quota": Case(check=user_quota),
+    "model_not_found": Case(check=model_not_found),
     "strict": Case(body={"user": "someone"}, check=error(400, "1214")),
     "require_reasoning": Case(body=HISTORY_WITHOUT_REASONING, check=error(400, "1214")),
     "error_body_200": Case(check=error_under_200),
+    "error_shape": Case({"shape": "bare"}, body={"temperature": 5}, check=bare_error),
+    "done_after_cut": Case({"after": 3}, stream=True, check=done_after_cut),
+    "no_finish": Case(stream=True, check=no_finish),
+    "stall": Case({"seconds": 0.3}, stream=True, check=stalled),
+    "done_whitespace": Case(stream=True, check=done_whitespace),
     "stream_cut": Case({"after": 3}, stream=True, check=cut_after_3),
     "error_event": Case({"message": "upstream broke"}, stream=True, check=error_event),
     "malformed": Case(stream=True, check=has_malformed_line),
@@ -227,6 +313,11 @@ CASES: dict[str, Case] = {
     "finish_network_error": Case(check=finish("network_error")),
     "finish_context_window": Case(check=finish("model_context_window_exceeded")),
     "finish_unknown": Case(check=finish("abort")),
+    "finish_abort": Case(check=finish("abort")),
+    "empty_tool_calls": Case(check=empty_tool_calls),
+    "reasoning_field": Case(check=reasoning_field),
+    "think_tags": Case(check=think_tags),
+    "fresh_tool_ids": Case(body=FORCED, stream=True, check=fresh_ids),
     "reasoning_only": Case(check=reasoning_only),
     "ignore_tool_choice": Case(body=FORCED, check=text_instead_of_call),
     "json_fence": Case(body={"response_format": {"type": "json_object"}}, check=fenced),
@@ -263,6 +354,100 @@ def test_fault_is_reachable(curl: Any, make_body: Any, name: str, by: str) -> No
         assert elapsed >= 0.3
     if name == "slow_stream":
         assert elapsed >= 0.01 * len(reply.events) * 0.8
+    if name == "stall":
+        assert elapsed >= 0.3
+
+
+def _gateway_request_id(reply: Any) -> None:
+    assert reply.json["request_id"] == reply.headers["x-request-id"]
+    assert reply.json["error"]["message"].endswith(f" (request id: {reply.json['request_id']})")
+
+
+@pytest.mark.parametrize(
+    ("shape", "check"),
+    [
+        (
+            "zai",
+            lambda r: (
+                r.raw == b'{"error":{"code":"1302","message":"Rate limit reached for requests, please '
+                b'try again later."}}'
+            ),
+        ),
+        ("gateway", _gateway_request_id),
+        ("bare", lambda r: r.raw.startswith(b'{"code":1302,"msg":"Rate limit reached')),
+        (
+            "text",
+            lambda r: (
+                r.raw == b"Rate limit reached for requests, please try again later."
+                and r.headers["content-type"].startswith("text/plain")
+            ),
+        ),
+        ("html", lambda r: r.raw.startswith(b"<html>") and r.headers["content-type"] == "text/html"),
+    ],
+)
+def test_every_error_body_shape(curl: Any, make_body: Any, shape: str, check: Callable[[Any], bool | None]) -> None:
+    reply = curl.post(make_body(), headers={"X-AnyFast-Fault": f"rate_limit;retry_after=0, error_shape;shape={shape}"})
+    assert reply.status == 429
+    assert reply.headers["retry-after"] == "0"  # the shape changes the body, not the headers
+    assert check(reply) is not False
+
+
+@pytest.mark.parametrize("code", list(ZAI_CODES))
+def test_every_zai_code_under_its_status(curl: Any, make_body: Any, code: str) -> None:
+    status, message = ZAI_CODES[code]
+    reply = curl.post(make_body(), headers=fault_header("zai_error", code=code))
+    assert reply.status == status
+    assert reply.json == {"error": {"code": code, "message": message}}
+
+
+def test_quota_and_route_errors_under_each_status(curl: Any, make_body: Any) -> None:
+    for status in (403, 429):
+        reply = curl.post(make_body(), headers=fault_header("insufficient_user_quota", status=status))
+        assert (reply.status, reply.json["error"]["code"]) == (status, "insufficient_user_quota")
+    reply = curl.post(make_body(), headers=fault_header("model_not_found"))
+    assert (reply.status, reply.json["error"]["code"]) == (503, "model_not_found")
+
+
+def test_a_stall_holds_the_stream_after_its_first_event(emulator: Emulator, make_body: Any) -> None:
+    body = make_body("Hello", stream=True)
+    headers = {"Authorization": "Bearer k", **fault_header("stall", seconds=0.5)}
+    with (
+        httpx.Client(timeout=5) as http,
+        http.stream("POST", emulator.base_url + "/chat/completions", json=body, headers=headers) as response,
+    ):
+        lines = response.iter_lines()
+        started = time.monotonic()
+        first = next(line for line in lines if line.startswith("data:"))
+        assert json.loads(first[5:])["choices"][0]["delta"]
+        second = next(line for line in lines if line.startswith("data:"))
+        assert time.monotonic() - started >= 0.45
+        assert second != first
+    with httpx.Client(timeout=httpx.Timeout(5, read=0.2)) as http, pytest.raises(httpx.ReadTimeout):
+        http.post(emulator.base_url + "/chat/completions", json=body, headers=headers).read()
+
+
+def test_done_after_cut_on_a_non_streaming_request_has_no_finish_reason(curl: Any, make_body: Any) -> None:
+    for name in ("done_after_cut", "no_finish"):
+        reply = curl.post(make_body(), headers=fault_header(name))
+        assert reply.json["choices"][0]["finish_reason"] is None, name
+
+
+def test_think_tags_straddle_stream_chunks(curl: Any, make_body: Any) -> None:
+    reply = curl.post(make_body(stream=True), headers=fault_header("think_tags"))
+    pieces = [c["choices"][0]["delta"].get("content", "") for c in reply.chunks]
+    assert "<think>" not in pieces  # each tag split over several chunks
+    assert "</think>" not in pieces
+    text = "".join(pieces)
+    assert text.startswith("<think>The user greets me.")
+    assert text.endswith("</think>Hello! How can I help you today?")
+    assert b"reasoning_content" not in reply.raw
+
+
+def test_reasoning_field_in_streams(curl: Any, make_body: Any) -> None:
+    reply = curl.post(make_body(stream=True), headers=fault_header("reasoning_field"))
+    reasoning = "".join(c["choices"][0]["delta"].get("reasoning", "") for c in reply.chunks)
+    assert reasoning.startswith("The user greets me.")
+    assert b"reasoning_content" not in reply.raw
 
 
 def test_without_the_fault_the_same_request_succeeds(curl: Any, make_body: Any) -> None:

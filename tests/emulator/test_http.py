@@ -97,7 +97,7 @@ def test_json_object(curl: Any, make_body: Any) -> None:
 
 def test_models(curl: Any) -> None:
     reply = curl.get("/v1/models")
-    assert reply.json["data"] == [
+    assert reply.json["data"][:1] == [
         {
             "id": "glm-5.2",
             "object": "model",
@@ -131,7 +131,6 @@ BAD_FIELDS: dict[str, dict[str, Any]] = {
     "model": {"model": ""},
     "messages": {"messages": []},
     "message_role": {"messages": [{"role": "robot", "content": "hi"}]},
-    "tool_message_id": {"messages": [{"role": "tool", "content": "5"}]},
     "thinking": {"thinking": {"type": "sometimes"}},
     "reasoning_effort": {"reasoning_effort": "extreme"},
     "max_tokens_low": {"max_tokens": 0},
@@ -153,24 +152,112 @@ BAD_FIELDS: dict[str, dict[str, Any]] = {
     "stop_list": {"stop": ["ok", 3]},
     "tool_stream": {"tool_stream": "on"},
     "stream_options": {"stream_options": {"include_usage": "yes"}},
+    "tools_too_many": {
+        "tools": [
+            {"type": "function", "function": {"name": f"t{i}", "parameters": {"type": "object"}}} for i in range(129)
+        ]
+    },
+    "tools_schema_not_object": {
+        "tools": [{"type": "function", "function": {"name": "t", "parameters": {"type": "string"}}}]
+    },
+    "tools_schema_properties": {
+        "tools": [
+            {"type": "function", "function": {"name": "t", "parameters": {"type": "object", "properties": {"a": 1}}}}
+        ]
+    },
+    "tools_duplicate_names": {"tools": [WEATHER, WEATHER]},
+    "thinking_clear": {"thinking": {"type": "enabled", "clear_thinking": "no"}},
+    "messages_content": {"messages": [{"role": "user", "content": 42}]},
+    "messages_tool_calls": {"messages": [{"role": "assistant", "content": "", "tool_calls": [{"id": "c"}]}]},
+    "top_p_nan": {"top_p": float("nan")},
+    "max_tokens_bool": {"max_tokens": True},
 }
 
 
 @pytest.mark.parametrize("field", list(BAD_FIELDS))
-def test_400_for_every_out_of_range_field(curl: Any, make_body: Any, field: str) -> None:
-    reply = curl.post({**make_body(), **BAD_FIELDS[field]})
+def test_400_1214_for_every_out_of_range_field(curl: Any, make_body: Any, field: str) -> None:
+    reply = (
+        curl.post({**make_body(), **BAD_FIELDS[field]})
+        if field != "top_p_nan"
+        else curl.post(
+            json.dumps({**make_body(), **BAD_FIELDS[field]}).encode()  # NaN: not strict JSON, but Python sends it
+        )
+    )
     assert reply.status == 400
+    assert set(reply.json) == {"error"}
     error = reply.json["error"]
-    assert error["type"] == "invalid_request_error"
+    assert set(error) == {"code", "message"}  # Z.ai's shape: no type
     assert error["code"] == "1214"
-    named = field.split("_")[0] if field not in ("message_role", "tool_message_id") else "messages"
+    named = field.split("_")[0] if field != "message_role" else "messages"
     assert named in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "allowed"),
+    [
+        ({"max_tokens": 1, "temperature": 0, "top_p": 0.01}, True),
+        ({"max_tokens": 131072, "temperature": 1, "top_p": 1}, True),
+        ({"reasoning_effort": "minimal", "thinking": {"type": "disabled", "clear_thinking": True}}, True),
+        ({"stop": ["a", "b"], "response_format": {"type": "text"}, "tool_stream": False}, True),
+        ({"tools": [WEATHER], "tool_choice": {"type": "function", "function": {"name": "weather"}}}, True),
+        ({"tools": [{"type": "function", "function": {"name": "no_args"}}], "tool_choice": "none"}, True),
+        ({"tools": [{"type": "function", "function": {"name": f"t{i}"}} for i in range(128)]}, True),
+    ],
+    ids=["low-ends", "high-ends", "effort-thinking", "stop-format", "named-choice", "no-parameters", "128-tools"],
+)
+def test_the_documented_ranges_are_accepted_up_to_their_ends(
+    curl: Any, make_body: Any, fields: dict[str, Any], allowed: bool
+) -> None:
+    assert (curl.post({**make_body(), **fields}).status == 200) is allowed
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"messages": [{"role": "user", "content": "Hi"}]}, "1213"),
+        ({"model": "glm-5.2"}, "1213"),
+        ({"model": "glm-5.2", "messages": [{"role": "tool", "content": "5"}]}, "1213"),
+        ({"model": "glm-5.2", "messages": [{"role": "user", "content": "Hi"}], "user": 1}, None),
+    ],
+    ids=["no-model", "no-messages", "no-tool-call-id", "tolerated-extra"],
+)
+def test_a_missing_field_is_a_1213(curl: Any, body: dict[str, Any], code: str | None) -> None:
+    reply = curl.post(body)
+    assert (reply.status, reply.json.get("error", {}).get("code")) == ((400, code) if code else (200, None))
 
 
 def test_400_for_a_body_that_is_not_a_json_object(curl: Any) -> None:
     for raw in (b"not json", b"[1, 2]", b""):
         reply = curl.post(raw)
-        assert (reply.status, reply.json["error"]["code"]) == (400, "1214")
+        assert (reply.status, reply.json["error"]["code"]) == (400, "1210")
+
+
+def test_an_unknown_model_is_a_404_1211_unless_allowed(curl: Any, make_body: Any) -> None:
+    reply = curl.post({**make_body(), "model": "glm-4.5"})
+    assert reply.status == 404
+    assert reply.json["error"]["code"] == "1211"
+    assert "glm-4.5" in reply.json["error"]["message"]
+    assert curl.get("/v1/models/glm-4.5").status == 404
+    with Emulator(models=None) as any_model, Emulator(models=["glm-5.2", "glm-4.5"]) as two:
+        for emu in (any_model, two):
+            answer = httpx.post(
+                emu.base_url + "/chat/completions",
+                json={**make_body(), "model": "glm-4.5"},
+                headers={"Authorization": "Bearer k"},
+            )
+            assert (answer.status_code, answer.json()["model"]) == (200, "glm-4.5")
+
+
+def test_a_path_without_v1_is_a_404(curl: Any, make_body: Any) -> None:
+    assert curl.post(make_body(), path="/chat/completions").status == 404
+    assert curl.get("/models").status == 404
+    assert curl.post(make_body(), path="/v1/chat/completions").status == 200
+
+
+def test_two_requests_never_share_a_response_id(curl: Any, make_body: Any) -> None:
+    ids = [curl.post(make_body("Same")).json["id"] for _ in range(3)]
+    ids.append(curl.post(make_body("Same", stream=True)).chunks[0]["id"])
+    assert len(set(ids)) == 4
 
 
 def test_unknown_fields_pass_unless_strict(curl: Any, make_body: Any) -> None:
@@ -268,14 +355,24 @@ def test_require_reasoning_checks_preserved_thinking(curl: Any, make_body: Any) 
     assert curl.post(preserved, headers=fault).status == 200
 
 
-def test_a_prompt_over_the_context_window_is_a_1210(make_body: Any) -> None:
+def test_a_prompt_over_the_context_window_is_a_1261(make_body: Any) -> None:
     with Emulator(context_window=50) as emu:
         headers = {"Authorization": f"Bearer {emu.api_key}"}
         long = httpx.post(emu.base_url + "/chat/completions", json=make_body("word " * 60), headers=headers)
         short = httpx.post(emu.base_url + "/chat/completions", json=make_body("Hello"), headers=headers)
     assert long.status_code == 400
-    assert long.json()["error"]["code"] == "1210"
+    assert long.json()["error"]["code"] == "1261"
     assert short.status_code == 200
+
+
+def test_the_context_window_is_glm_5_2s_million_tokens(curl: Any, make_body: Any) -> None:
+    from anyfast_emulator import CONTEXT_WINDOW
+
+    assert CONTEXT_WINDOW == 1_000_000  # AnyFast's GLM-5.2 guide
+    over = make_body("lorem " * 1_000_000)  # one token a word, past the window with the template's overhead
+    reply = curl.post(over)
+    assert (reply.status, reply.json["error"]["code"]) == (400, "1261")
+    assert "1000000" in reply.json["error"]["message"]
 
 
 def test_large_bodies_are_read_whole(curl: Any, make_body: Any) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -34,13 +37,85 @@ def test_importing_the_client_and_adapters_does_not_import_the_emulator() -> Non
     assert json.loads(run_python(code)) == []
 
 
-def test_the_emulator_imports_no_framework() -> None:
+def test_the_emulator_imports_no_framework_and_nothing_of_the_client() -> None:
     code = (
-        "import sys, json, anyfast_emulator\n"
+        "import sys, json, anyfast_emulator, anyfast_emulator.__main__\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'langchain_core', 'llama_index', 'langchain_anyfast', 'llama_index_anyfast', 'vcr', 'pytest'})))"
+        "{'anyfast_core', 'langchain_core', 'llama_index', 'langchain_anyfast', 'llama_index_anyfast', 'vcr', "
+        "'pytest', 'httpx', 'pydantic'})))"
     )
     assert json.loads(run_python(code)) == []
+
+
+def _start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "anyfast_emulator", "--port", "0", "--quiet", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    return process, process.stdout.readline().rsplit(" at ", 1)[1].strip()
+
+
+def test_ctrl_c_stops_at_once_with_keep_alive_clients_connected() -> None:
+    process, base_url = _start_cli()
+    body = {"model": "glm-5.2", "messages": [{"role": "user", "content": "Hello"}]}
+    try:
+        with httpx.Client(timeout=10) as idle, httpx.Client(timeout=10) as streaming:
+            assert idle.post(
+                base_url + "/chat/completions", json=body, headers={"Authorization": "Bearer k"}
+            ).is_success
+            stalled = {"Authorization": "Bearer k", "X-AnyFast-Fault": "stall;seconds=60"}
+            with streaming.stream(
+                "POST", base_url + "/chat/completions", json={**body, "stream": True}, headers=stalled
+            ):
+                started = time.monotonic()
+                process.send_signal(signal.SIGINT)
+                assert process.wait(timeout=5) == 0
+                assert time.monotonic() - started < 3.5
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    assert process.stderr is not None
+    assert "Traceback" not in process.stderr.read()
+
+
+def test_a_port_in_use_is_a_one_line_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "anyfast_emulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"anyfast-emulator: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_scripted_command_line_server(tmp_path: Path) -> None:
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps(["first", {"status": 429, "error": {"error": {"code": "1302", "message": "m"}}}]))
+    process, base_url = _start_cli("--scripted", "--script", str(script))
+    body = {"model": "glm-5.2", "messages": [{"role": "user", "content": "Hello"}]}
+    headers = {"Authorization": "Bearer k"}
+    try:
+        replies = [httpx.post(base_url + "/chat/completions", json=body, headers=headers, timeout=10) for _ in range(3)]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert replies[0].json()["choices"][0]["message"]["content"] == "first"
+    assert (replies[1].status_code, replies[1].json()["error"]["code"]) == (429, "1302")
+    assert replies[2].status_code == 500
 
 
 def test_help_lists_every_fault() -> None:

@@ -12,7 +12,8 @@ from anyfast_core.accumulate import StreamAccumulator
 from anyfast_core.response import parse_chunk
 from anyfast_core.sse import DONE, SSEDecoder
 from anyfast_core.types import ChatCompletion
-from anyfast_emulator.brain import Answer, PlannedCall, think
+from anyfast_emulator.answer import Answer, PlannedCall
+from anyfast_emulator.heuristics.brain import think
 from anyfast_emulator.wire import CREATED, WireOptions, completion_body, stream_chunks, stream_events
 
 CALLS = (

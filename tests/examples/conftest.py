@@ -36,6 +36,7 @@ def clean_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANYFAST_")}
     # Plain, unwrapped, undecorated output, the same on every machine.
     env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", NO_COLOR="1", COLUMNS="200", TERM="dumb")
+    env["ANYFAST_DEMO_PACE"] = "0"  # the demo's live token pace, off: tests stay fast
     env.update(overrides)
     return env
 

@@ -21,7 +21,7 @@ EXPECTED: dict[str, list[str]] = {
         r"follow-up answer: \S",
     ],
     "langchain_tool_calling.py": [
-        r"tool call: price_lookup\(\{'query': .*K2.*\}\) -> Kestrel K2 \(K2\): 2890\.00 EUR",
+        r"tool call: price_lookup\(\{'product_id': 'K2'\}\) -> Kestrel K2 \(K2\): 2890\.00 EUR",
         r"tool call: calculator\(\{'expression': '3 \* 2890 \* 1\.21'\}\) -> 10490\.7",
         r"answer: \S",
     ],
@@ -38,7 +38,7 @@ EXPECTED: dict[str, list[str]] = {
         r"streamed: [1-9]\d* and [1-9]\d* characters",
     ],
     "langgraph_react_memory.py": [
-        r"calls price_lookup\(\{'query': .*Cargo.*\}\)",
+        r"calls price_lookup\(\{'product_id': 'Cargo'\}\)",
         r"price_lookup -> Kestrel Cargo \(CARGO\): 4450\.00 EUR",
         r"agent: .*Ada",
         r"thread 'customer-42' holds 6 messages: human ai tool ai human ai",
@@ -50,7 +50,7 @@ EXPECTED: dict[str, list[str]] = {
         r"user: And at what temperature should I charge it\?\nchat: \S.*\nsources: \[[^\]]*'battery\.md'",
     ],
     "llamaindex_function_agent.py": [
-        r"tool call: price_lookup\(\{'query': .*K2.*\}\)",
+        r"tool call: price_lookup\(\{'product_id': 'K2'\}\)",
         r"tool result: Kestrel K2 \(K2\): 2890\.00 EUR",
         r"tool call: calculator\(\{'expression': '3 \* 2890 \* 1\.21'\}\)",
         r"tool result: 10490\.7",

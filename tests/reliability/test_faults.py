@@ -217,8 +217,8 @@ def test_invalid_key_fault_is_an_authentication_error(emulator: Emulator, mode: 
 
 
 BAD_REQUESTS = [
-    pytest.param("context_overflow", core.ContextWindowExceededError, ContextOverflowError, "1210",
-                 "Prompt exceeds max length", id="1210-context-overflow"),
+    pytest.param("context_overflow", core.ContextWindowExceededError, ContextOverflowError, "1261",
+                 "Prompt exceeds max length", id="1261-context-overflow"),
     pytest.param("sensitive_input", core.ContentFilterError, ModelRefusalError, "1301",
                  "unsafe or sensitive content", id="1301-content-filter"),
     pytest.param("strict", core.BadRequestError, ModelInvalidRequestError, "1214",

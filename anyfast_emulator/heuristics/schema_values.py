@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from anyfast_emulator.selection import name_words
+from anyfast_emulator.heuristics.selection import name_words
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED = re.compile(
@@ -34,6 +34,9 @@ NAME_FIELDS = ("name", "title", "person", "user", "customer", "company", "author
 PLACE_FIELDS = ("location", "city", "place", "address", "destination", "country", "region", "origin")
 QUERY_FIELDS = ("query", "question", "search", "text", "input", "prompt", "message", "content", "request", "q")
 STYLE_FIELDS = ("style", "tone", "voice", "mood", "language", "persona", "manner")
+ID_FIELDS = ("id", "sku", "code", "ref", "reference")
+_IDENTIFIER = re.compile(r"\b(?=[A-Za-z-]*\d)(?=[\d-]*[A-Za-z])[A-Za-z0-9-]{2,}\b")
+"""A product code, SKU or ticket id as people write them: letters and digits together ("K2", "A-113")."""
 PROSE_FIELDS = ("description", "summary", "reason", "explanation", "details", "notes", "comment", "answer")
 
 JOKES: dict[str, tuple[str, str]] = {
@@ -344,7 +347,12 @@ def string_value(name: str, schema: dict[str, Any], prompt: Prompt) -> str:
         if "joke" in words:
             return f"{setup} {punchline}"
     value: str | None = None
-    if _is(words, PLACE_FIELDS):
+    if _is(words, ID_FIELDS):
+        # What a model passes for an id: the code in the prompt, else the distinctive word of a name.
+        value = _first(_IDENTIFIER.findall(prompt.text)) or _first(
+            [noun.split()[-1] for noun in prompt.proper if " " in noun]
+        )
+    elif _is(words, PLACE_FIELDS):
         value = prompt.take(prompt.locations) or prompt.take(prompt.proper) or prompt.take(prompt.quoted)
     elif _is(words, NAME_FIELDS):
         value = prompt.take(prompt.quoted) or prompt.take(prompt.proper)

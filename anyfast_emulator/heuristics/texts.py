@@ -1,7 +1,7 @@
 """The scripted model's text answers: greetings, arithmetic, haikus, stories, jokes, counting, echoes of
 quoted text, answers picked from a retrieval context, and a plain acknowledgement. Pure.
 
->>> from anyfast_emulator.conversation import Conversation
+>>> from anyfast_emulator.heuristics.conversation import Conversation
 >>> text_answer(Conversation([{"role": "user", "content": "What is 6 * 7?"}]))[0]
 '6 * 7 = 42.'
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from anyfast_emulator.conversation import Conversation, clip
-from anyfast_emulator.schema_values import Prompt
-from anyfast_emulator.selection import stem
+from anyfast_emulator.heuristics.conversation import Conversation, clip
+from anyfast_emulator.heuristics.schema_values import Prompt
+from anyfast_emulator.heuristics.selection import stem
 
 HAIKUS = (
     "Silent cat at dawn\nwhiskers catch the morning light\nthe world is still warm\n\n"
@@ -72,6 +72,9 @@ def text_answer(conversation: Conversation) -> tuple[str, str]:
     """The scripted text answer and the reasoning that leads to it."""
     turn = conversation.turn.strip()
     lower = turn.lower()
+    follow_up = _FOLLOW_UP.search(turn)
+    if follow_up:  # a chat engine condensing the conversation: the follow-up question, standing alone
+        return follow_up.group(1).strip(), "The follow-up question already stands on its own."
     echo = _ECHO.search(turn)
     if echo:
         said = next(g for g in echo.groups() if g is not None)
@@ -137,21 +140,8 @@ def _calculate(match: re.Match[str]) -> str | None:
 
 
 _CONTEXT_MARKER = re.compile(r"context", re.IGNORECASE)
-_QUESTION = re.compile(r"(?:^|\n)\s*(?:query|question)\s*:\s*(.+)", re.IGNORECASE)
-
-
-def _retrieval_answer(conversation: Conversation) -> str | None:
-    """For retrieval prompts ("Context information is below ... Query: ..."): the context sentence that
-    shares the most words with the question."""
-    text = "\n".join(p for p in (conversation.system, conversation.turn) if p)
-    question = _QUESTION.search(text)
-    if not _CONTEXT_MARKER.search(text) or not question:
-        return None
-    query = question.group(1).strip()
-    context = text[: question.start()]
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", context) if len(s.strip()) > 3]
-    sentences = [s for s in sentences if not _CONTEXT_MARKER.search(s[:40]) and not set(s) <= set("-= ")]
-    wanted = {stem(w) for w in re.findall(r"\w{3,}", query.lower())} - {
+_STOP_WORDS = frozenset(
+    [
         "what",
         "who",
         "how",
@@ -159,10 +149,47 @@ def _retrieval_answer(conversation: Conversation) -> str | None:
         "does",
         "did",
         "and",
-    }
+        "are",
+        "for",
+        "with",
+        "that",
+        "this",
+        "from",
+        "take",
+        "long",
+        "much",
+        "many",
+        "when",
+        "where",
+        "which",
+        "about",
+    ]
+)
+_QUESTION = re.compile(r"(?:^|\n)\s*(?:query|question)\s*:\s*(.+)", re.IGNORECASE)
+_CONTEXT_IN_SYSTEM = re.compile(r"documents for the context|context information|context\s*:", re.IGNORECASE)
+"""A system prompt that carries retrieved documents (LlamaIndex's context chat engines)."""
+_FOLLOW_UP = re.compile(r"Follow Up Input:\s*(.+?)\s*\n\s*Standalone question", re.IGNORECASE | re.DOTALL)
+
+
+def _retrieval_answer(conversation: Conversation) -> str | None:
+    """For retrieval prompts ("Context information is below ... Query: ..."), or documents in the system
+    prompt and the question in the user's turn (a ``condense_plus_context`` chat engine): the context
+    sentence that shares the most words with the question."""
+    text = "\n".join(p for p in (conversation.system, conversation.turn) if p)
+    question = _QUESTION.search(text)
+    if _CONTEXT_MARKER.search(text) and question:
+        query = question.group(1).strip()
+        context = text[: question.start()]
+    elif _CONTEXT_IN_SYSTEM.search(conversation.system) and conversation.turn.strip():
+        query, context = conversation.turn.strip(), conversation.system
+    else:
+        return None
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", context) if len(s.strip()) > 3]
+    sentences = [s for s in sentences if not _CONTEXT_MARKER.search(s[:40]) and not set(s) <= set("-= ")]
+    wanted = {stem(w) for w in re.findall(r"\w{3,}", query.lower()) if w not in _STOP_WORDS}
     best, best_score = None, 0
     for sentence in sentences:
-        score = len(wanted & {stem(w) for w in re.findall(r"\w{3,}", sentence.lower())})
+        score = len(wanted & {stem(w) for w in re.findall(r"\w{3,}", sentence.lower()) if w not in _STOP_WORDS})
         if score > best_score:
             best, best_score = sentence, score
     return best if best is not None else "The context does not say."

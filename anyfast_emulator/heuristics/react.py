@@ -9,7 +9,7 @@ it wanted has an ``Observation``.
 >>> system = ('You have access to the following tools:\\n> Tool Name: multiply\\nTool Description: Multiply '
 ...           'two integers.\\nTool Args: {"properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, '
 ...           '"required": ["a", "b"], "type": "object"}\\n\\nAction Input: the input to the tool')
->>> from anyfast_emulator.conversation import Conversation
+>>> from anyfast_emulator.heuristics.conversation import Conversation
 >>> print(react_answer(Conversation([{"role": "system", "content": system},
 ...                                  {"role": "user", "content": "What is 6 times 7?"}]))[0])
 Thought: The current language of the user is: English. I need to use a tool to help me answer the question.
@@ -23,10 +23,10 @@ import json
 import re
 from typing import Any
 
-from anyfast_emulator.conversation import Conversation, clip, text_of
-from anyfast_emulator.schema_values import Prompt, values_for
-from anyfast_emulator.selection import USE_TOOL, tool_score
-from anyfast_emulator.texts import text_answer
+from anyfast_emulator.heuristics.conversation import Conversation, clip, text_of
+from anyfast_emulator.heuristics.schema_values import Prompt, values_for
+from anyfast_emulator.heuristics.selection import USE_TOOL, tool_score
+from anyfast_emulator.heuristics.texts import text_answer
 
 _LLAMA_TOOL = re.compile(
     r"^> Tool Name: (?P<name>\S+)\s*\nTool Description: (?P<description>.*?)\nTool Args: ", re.M | re.S

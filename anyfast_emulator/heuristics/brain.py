@@ -1,10 +1,12 @@
-"""The emulator's scripted "model": a validated request body in, an :class:`Answer` out.
+"""The emulator's heuristic "model": a validated request body in, an :class:`~anyfast_emulator.answer.Answer` out.
 
-Pure and deterministic: the same body always gives the same answer (ids included), so cassettes
-recorded against the emulator replay byte for byte. What it does, in order:
+Pure and deterministic: the same body (and response id, which the server hands out) always gives the
+same answer, so cassettes recorded against the emulator replay byte for byte. Only the demo, the
+examples and the project's framework tests need these answers; for your own tests, script the answers
+instead (:mod:`anyfast_emulator.script`). What it does, in order:
 
-1. Thinking is on unless ``thinking.type`` is ``disabled`` or ``reasoning_effort`` is ``none`` or
-   ``minimal``; when on, a short reasoning text comes first.
+1. Thinking as documented (:func:`~anyfast_emulator.answer.effective_effort`): a short reasoning text
+   first unless thinking is off, a longer one at effort ``max``.
 2. With tools offered and ``tool_choice`` not ``none``: a call when the turn asks for one (it names a
    tool, a word of its name, or an operator such as ``*`` for ``multiply``), or always when the choice
    is ``required`` or a named function; every tool the turn asks for is called (parallel calls), unless
@@ -36,100 +38,37 @@ reasoning, then content, then tool calls at the token budget (finish ``length``)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import threading
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from anyfast_core.settings import DEFAULT_MODEL
-from anyfast_emulator.conversation import Conversation, clip
-from anyfast_emulator.react import react_answer
-from anyfast_emulator.schema_values import (
+from anyfast_emulator.answer import (
+    DEFAULT_MODEL,
+    Answer,
+    PlannedCall,
+    apply_limits,
+    call_id,
+    effective_effort,
+    prompt_tokens,
+)
+from anyfast_emulator.heuristics.conversation import Conversation, clip
+from anyfast_emulator.heuristics.react import react_answer
+from anyfast_emulator.heuristics.schema_values import (
     Prompt,
     place_parameter,
     string_value,
     values_for,
 )
-from anyfast_emulator.selection import USE_TOOL, tool_score
-from anyfast_emulator.texts import text_answer
-from anyfast_emulator.tokens import count_tokens, message_tokens, pieces, tools_tokens
-
-DEFAULT_MAX_TOKENS = 65536
-PRIMING_TOKENS = 3
-"""Tokens the chat template adds to prime the assistant's reply."""
+from anyfast_emulator.heuristics.selection import USE_TOOL, tool_score
+from anyfast_emulator.heuristics.texts import text_answer
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedCall:
-    """One tool call the model makes; ``arguments`` is the JSON text sent on the wire."""
-
-    id: str
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """Everything the wire layer needs to write a response, in either dialect."""
-
-    id: str
-    model: str
-    reasoning: str = ""
-    content: str = ""
-    tool_calls: tuple[PlannedCall, ...] = ()
-    finish_reason: str = "stop"
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(slots=True)
-class PrefixCache:
-    """Which prompt prefixes this server has seen, at message boundaries: a repeated prefix reports
-    its tokens as ``cached_tokens``, as a provider's prompt cache would. Deterministic for a given
-    sequence of requests; :meth:`clear` forgets everything."""
-
-    _seen: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    limit: int = 200_000
-    """Prefixes remembered before the cache starts afresh (a bound for long-running servers)."""
-
-    def cached_tokens(self, body: dict[str, Any]) -> int:
-        digest = hashlib.sha256(_canonical({"model": body.get("model"), "tools": body.get("tools")}))
-        cached = 0
-        running = tools_tokens(body.get("tools"))
-        keys: list[tuple[str, int]] = []
-        for message in body.get("messages") or ():
-            digest.update(_canonical(message))
-            running += message_tokens(message)
-            keys.append((digest.hexdigest(), running))
-        with self._lock:
-            for key, tokens in keys:
-                if key in self._seen:
-                    cached = tokens
-            if len(self._seen) > self.limit:
-                self._seen.clear()
-            self._seen.update(key for key, _ in keys)
-        return cached
-
-    def clear(self) -> None:
-        with self._lock:
-            self._seen.clear()
-
-
-def think(body: dict[str, Any], *, cached_tokens: int = 0) -> Answer:
-    """The scripted answer to a (valid) chat request body."""
+def think(body: dict[str, Any], *, response_id: str = "20260101000000", cached_tokens: int = 0) -> Answer:
+    """The heuristic answer to a (valid) chat request body."""
     messages = [m for m in body.get("messages") or () if isinstance(m, dict)]
     conversation = Conversation(messages)
-    request_id = response_id(body)
-    thinking = thinking_enabled(body)
+    effort = effective_effort(body)
+    thinking = effort != "none"
     tools = function_tools(body)
     choice = body.get("tool_choice")
     forced = choice == "required" or isinstance(choice, dict)
@@ -137,7 +76,7 @@ def think(body: dict[str, Any], *, cached_tokens: int = 0) -> Answer:
     reasoning, content = "", ""
     calls: tuple[PlannedCall, ...] = ()
     if tools and choice != "none" and (forced or not conversation.pending_results):
-        calls = plan_calls(body, tools, conversation)
+        calls = plan_calls(body, tools, conversation, response_id)
     if calls:
         reasoning = _call_reasoning(conversation.turn, calls)
     elif conversation.pending_results and not _json_object_asked(body):
@@ -149,10 +88,10 @@ def think(body: dict[str, Any], *, cached_tokens: int = 0) -> Answer:
         content, reasoning = _json_answer(conversation)
     else:
         content, reasoning = text_answer(conversation)
-    if thinking and body.get("reasoning_effort") in ("max", "xhigh", None):
+    if effort == "max":
         reasoning += " Let me double-check that this is right before answering."
     answer = Answer(
-        id=request_id,
+        id=response_id,
         model=str(body.get("model") or DEFAULT_MODEL),
         reasoning=reasoning.strip() if thinking else "",
         content=content,
@@ -161,68 +100,6 @@ def think(body: dict[str, Any], *, cached_tokens: int = 0) -> Answer:
         cached_tokens=cached_tokens,
     )
     return apply_limits(answer, stop=body.get("stop"), max_tokens=body.get("max_tokens"))
-
-
-def apply_limits(answer: Answer, *, stop: Any = None, max_tokens: Any = None) -> Answer:
-    """Cut at the first stop string, then at the token budget; fill in the token counts."""
-    content, calls, finish = answer.content, answer.tool_calls, "tool_calls" if answer.tool_calls else "stop"
-    stops = [stop] if isinstance(stop, str) else [s for s in stop or () if isinstance(s, str) and s]
-    cut = min((i for i in (content.find(s) for s in stops) if i >= 0), default=-1)
-    if cut >= 0:
-        content, calls, finish = content[:cut], (), "stop"
-    budget = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else DEFAULT_MAX_TOKENS
-    reasoning_pieces = pieces(answer.reasoning)
-    reasoning = answer.reasoning
-    if len(reasoning_pieces) >= budget and (content or calls or len(reasoning_pieces) > budget):
-        reasoning, content, calls, finish = "".join(reasoning_pieces[:budget]), "", (), "length"
-    budget -= count_tokens(reasoning)
-    content_pieces = pieces(content)
-    if len(content_pieces) > budget:
-        content, calls, finish = "".join(content_pieces[: max(budget, 0)]), (), "length"
-    budget -= count_tokens(content)
-    if calls and sum(_call_tokens(c) for c in calls) > budget:
-        calls, finish = (), "length"
-    reasoning_tokens = count_tokens(reasoning)
-    completion = reasoning_tokens + count_tokens(content) + sum(_call_tokens(c) for c in calls)
-    return replace(
-        answer,
-        reasoning=reasoning,
-        content=content,
-        tool_calls=calls,
-        finish_reason=finish,
-        reasoning_tokens=reasoning_tokens,
-        completion_tokens=completion,
-    )
-
-
-def _call_tokens(call: PlannedCall) -> int:
-    return count_tokens(call.name) + count_tokens(call.arguments) + 2
-
-
-def thinking_enabled(body: dict[str, Any]) -> bool:
-    thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") == "disabled":
-        return False
-    return body.get("reasoning_effort") not in ("none", "minimal")
-
-
-def prompt_tokens(body: dict[str, Any]) -> int:
-    messages = body.get("messages") or ()
-    return sum(message_tokens(m) for m in messages) + tools_tokens(body.get("tools")) + PRIMING_TOKENS
-
-
-def response_id(body: dict[str, Any]) -> str:
-    """GLM-style id (timestamp digits, then hex), derived from the body so replays match."""
-    return glm_id(_canonical(body))
-
-
-def glm_id(data: bytes) -> str:
-    """A GLM-style id for ``data``: timestamp digits, then 16 hex digits of its hash."""
-    return "20260101000000" + hashlib.sha256(data).hexdigest()[:16]
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def function_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -241,7 +118,7 @@ def function_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def plan_calls(
-    body: dict[str, Any], tools: list[dict[str, Any]], conversation: Conversation
+    body: dict[str, Any], tools: list[dict[str, Any]], conversation: Conversation, response_id: str
 ) -> tuple[PlannedCall, ...]:
     """The calls this turn makes (empty when it asks for none and nothing forces one)."""
     choice = body.get("tool_choice")
@@ -282,8 +159,7 @@ def plan_calls(
             planned.append((str(tool.get("name")), arguments))
     calls = []
     for index, (name, arguments) in enumerate(planned):
-        call_id = "call_" + hashlib.sha256(_canonical([body.get("messages"), name, index])).hexdigest()[:24]
-        calls.append(PlannedCall(call_id, name, json.dumps(arguments, ensure_ascii=False)))
+        calls.append(PlannedCall(call_id(response_id, index), name, json.dumps(arguments, ensure_ascii=False)))
     return tuple(calls)
 
 
@@ -369,21 +245,8 @@ def _json_answer(conversation: Conversation) -> tuple[str, str]:
         if keys:
             value = {key: string_value(key, {}, prompt) for key in keys}
             return json.dumps(value, ensure_ascii=False), f"The user wants JSON with the keys {', '.join(keys)}."
-    content, _ = text_answer(conversation)
+    content = _results_answer(conversation) if conversation.pending_results else text_answer(conversation)[0]
     return json.dumps({"answer": content}, ensure_ascii=False), "The user wants the answer as a JSON object."
 
 
-__all__ = [
-    "Answer",
-    "PlannedCall",
-    "PrefixCache",
-    "apply_limits",
-    "find_schema",
-    "function_tools",
-    "plan_calls",
-    "prompt_tokens",
-    "response_id",
-    "think",
-    "thinking_enabled",
-    "wants_json",
-]
+__all__ = ["find_schema", "function_tools", "plan_calls", "think", "wants_json"]
