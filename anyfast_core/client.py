@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
-from anyfast_core._httpx import httpx, ssl_context
-from anyfast_core._pool import use_fair_pool
+from anyfast_core._pool import AsyncPoolTransport, PoolTransport, make_transport
+from anyfast_core._tls import ssl_context
 from anyfast_core._version import __version__
 from anyfast_core.errors import AnyFastError
 from anyfast_core.request import STREAM_ONLY_FIELDS, chat_body, encode_json, usage_wanted
@@ -65,21 +67,32 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=30.0)
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=10, keepalive_expiry=30.0)
 """httpcore scans every connection for every queued request on every request event, so both queued
-requests and idle connections cost CPU in a burst. A high connection cap keeps bursts from queueing
-(with 100, a burst of 1000 calls spends so long scanning that queued calls hit the pool timeout), and
-few idle keep-alive connections keep the next burst cheap while sequential calls still reuse one
-(see ``python -m benchmarks.run``: the 200-call rows)."""
+requests and idle connections cost CPU in a burst. A high connection cap keeps bursts from queueing,
+and few idle keep-alive connections keep the next burst cheap while sequential calls still reuse one
+(``python -m benchmarks.run``: the 200-call rows; figures in benchmarks/README.md)."""
 
 
-_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
+def _new_http(timeout: httpx.Timeout) -> tuple[httpx.Client, PoolTransport]:
+    """An httpx client as the core makes them: its limits, the shared TLS context, and a transport over
+    a pool of our own (:mod:`anyfast_core._pool`). The limits and context also reach the transports
+    httpx mounts for proxies from the environment."""
+    transport = make_transport(DEFAULT_LIMITS, ssl_context(), is_async=False)
+    assert isinstance(transport, PoolTransport)
+    http = httpx.Client(transport=transport, limits=DEFAULT_LIMITS, timeout=timeout, verify=ssl_context())
+    return http, transport
 
 
-def _new_http(cls: type[_Http], timeout: httpx.Timeout) -> _Http:
-    """An httpx client as the core makes them: its limits, the shared TLS context, and a pool that
-    gives each waiting request a connection of its own (:mod:`anyfast_core._pool`)."""
-    http = cls(limits=DEFAULT_LIMITS, timeout=timeout, verify=ssl_context())
-    use_fair_pool(http)
-    return http
+def _new_async_http(timeout: httpx.Timeout) -> tuple[httpx.AsyncClient, AsyncPoolTransport]:
+    transport = make_transport(DEFAULT_LIMITS, ssl_context(), is_async=True)
+    assert isinstance(transport, AsyncPoolTransport)
+    http = httpx.AsyncClient(transport=transport, limits=DEFAULT_LIMITS, timeout=timeout, verify=ssl_context())
+    return http, transport
+
+
+# A forked child never touches the async pools it inherited: using them would share sockets with its
+# parent, and letting them be collected would run their closing on the parent's event loop (that is
+# how an async generator is finalised). They stay referenced here, unused, for the child's lifetime.
+_inherited_async_pools: list[object] = []
 
 
 def as_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -217,29 +230,46 @@ class AnyFastClient(_BaseClient):
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self._http = http_client or _new_http(httpx.Client, self.timeout)
+        self._transport: PoolTransport | None = None
+        if http_client is None:
+            http_client, self._transport = _new_http(self.timeout)
+        self._http = http_client
+        self._pid = os.getpid()
+
+    def _client(self) -> httpx.Client:
+        """The pool of this process: a forked child makes its own on first use (an injected client
+        is used as given, wherever its owner uses it)."""
+        if self._pid != os.getpid() and self._owns_http:
+            # The parent's client is dropped, not closed: its sockets are the parent's too. (Two
+            # threads of a new child racing here at most make one spare pool, collected unused.)
+            self._http, self._transport = _new_http(self.timeout)
+            self._pid = os.getpid()
+        return self._http
 
     def chat(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatCompletion:
         """One whole answer. Hard finish reasons raise (see :func:`raise_for_finish_reason`)."""
-        response = self._send(lambda: self._chat_request(self._http, request, stream=False), stream=False)
+        http = self._client()
+        response = self._send(http, lambda: self._chat_request(http, request, stream=False), stream=False)
         return self._completion(response, raise_on_finish_reason)
 
     def stream(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatStream:
         """Start a streaming answer; failures before the first event are retried like ``chat``."""
-        response = self._send(lambda: self._chat_request(self._http, request, stream=True), stream=True)
+        http = self._client()
+        response = self._send(http, lambda: self._chat_request(http, request, stream=True), stream=True)
         return ChatStream(response, **self._stream_options(request, raise_on_finish_reason))
 
     def models(self) -> list[ModelInfo]:
         """The models the key may use (``GET /models``)."""
-        return parse_models(self._send(lambda: self._models_request(self._http), stream=False))
+        http = self._client()
+        return parse_models(self._send(http, lambda: self._models_request(http), stream=False))
 
-    def _send(self, build: Callable[[], httpx.Request], *, stream: bool) -> httpx.Response:
+    def _send(self, http: httpx.Client, build: Callable[[], httpx.Request], *, stream: bool) -> httpx.Response:
         attempt = 0
         while True:
             request = build()
             response: httpx.Response | None = None
             try:
-                response = self._http.send(request, stream=stream)
+                response = http.send(request, stream=stream)
                 if stream and not (response.is_success and not is_json_response(response)):
                     response.read()  # an error or a plain JSON body: small, read it whole
                 error = response_error(response, stream)
@@ -254,7 +284,7 @@ class AnyFastClient(_BaseClient):
 
     def close(self) -> None:
         """Close the connection pool (an injected ``http_client`` is left to its owner)."""
-        if self._owns_http:
+        if self._owns_http and self._pid == os.getpid():
             self._http.close()
 
     def __enter__(self) -> AnyFastClient:
@@ -287,26 +317,40 @@ class AsyncAnyFastClient(_BaseClient):
         super().__init__(**kwargs)
         self._injected = http_client
         # Each loop's pool, and the guard that closes it with the loop.
+        self._start()
+
+    def _start(self) -> None:
         self._pools: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None], AsyncPoolTransport]
         ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _pools_of_this_process(
+        self,
+    ) -> weakref.WeakKeyDictionary[
+        asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None], AsyncPoolTransport]
+    ]:
+        if self._pid != os.getpid():  # forked: the parent's pools and lock are not this process's
+            _inherited_async_pools.extend(self._pools.values())
+            self._start()
+        return self._pools
 
     async def _client(self) -> httpx.AsyncClient:
-        """The pool for the running loop, made on first use there."""
+        """The pool for the running loop, made on first use there (and in each process)."""
         if self._injected is not None:
             return self._injected
         loop = asyncio.get_running_loop()
-        entry = self._pools.get(loop)
+        entry = self._pools_of_this_process().get(loop)
         if entry is not None:
             return entry[0]
-        http = _new_http(httpx.AsyncClient, self.timeout)
+        http, transport = _new_async_http(self.timeout)
         # A started async generator is closed by the loop's shutdown (asyncio.run does it), which
         # closes the pool while its loop can still do so: no sockets left to the garbage collector.
         guard = _close_with_loop(http)
         await guard.asend(None)
         with self._lock:  # one loop runs in one thread, but several threads may share this client
-            self._pools[loop] = (http, guard)
+            self._pools[loop] = (http, guard, transport)
         return http
 
     async def chat(self, request: ChatRequest, *, raise_on_finish_reason: bool = True) -> ChatCompletion:
@@ -351,8 +395,9 @@ class AsyncAnyFastClient(_BaseClient):
         """Close the connection pool of the running loop (an injected client is left to its owner)."""
         if self._injected is None:
             loop = asyncio.get_running_loop()
+            pools = self._pools_of_this_process()
             with self._lock:
-                entry = self._pools.pop(loop, None)
+                entry = pools.pop(loop, None)
             if entry is not None:
                 await entry[1].aclose()
 

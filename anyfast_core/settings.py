@@ -98,7 +98,7 @@ def check_timeout(timeout: object) -> float | httpx.Timeout | None:
         if 0 < timeout < math.inf:
             return float(timeout)
     else:
-        from anyfast_core._httpx import httpx
+        import httpx
 
         if isinstance(timeout, httpx.Timeout):
             return timeout

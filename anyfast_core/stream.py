@@ -19,9 +19,9 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 from pydantic import SecretStr, ValidationError
 
-from anyfast_core._httpx import httpx
 from anyfast_core.accumulate import StreamAccumulator, StreamDelta
 from anyfast_core.errors import (
     AnyFastError,

@@ -388,6 +388,12 @@ class ChatAnyFast(BaseChatModel):
             async_http_client=self.http_async_client,
         )
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickled, a model holds its settings and key, never its clients (see ClientPair); an injected
+        # httpx client cannot travel, and this says so before pickle fails on the client's lock.
+        self._clients.check_picklable()
+        return super().__getstate__()
+
     @property
     def client(self) -> AnyFastClient:
         """The sync core client, created on first use and kept."""
@@ -604,7 +610,7 @@ class ChatAnyFast(BaseChatModel):
                 instead of raising on a parsing error.
             strict: Sent as the tool's ``strict`` flag with ``function_calling``.
         """
-        from langchain_core.runnables import RunnableMap, RunnablePassthrough
+        from langchain_core.runnables import RunnableAssign, RunnableParallel
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
         from langchain_anyfast._structured import StructuredOutputParser, object_json_schema
@@ -643,9 +649,11 @@ class ChatAnyFast(BaseChatModel):
         output_parser: Runnable[Any, Any] = parser
         if not include_raw:
             return llm | output_parser
-        parse_raw = RunnablePassthrough.assign(parsed=itemgetter("raw") | output_parser, parsing_error=lambda _: None)
-        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
-        return RunnableMap(raw=llm) | parse_raw.with_fallbacks([no_parse], exception_key="parsing_error")
+        # RunnableAssign over a plain RunnableParallel: RunnablePassthrough.assign builds a parametrized
+        # RunnableParallel class, which pickle cannot find by name (so the runnable would not pickle).
+        parse_raw = RunnableAssign(RunnableParallel(parsed=itemgetter("raw") | output_parser, parsing_error=_nothing))
+        no_parse = RunnableAssign(RunnableParallel(parsed=_nothing))
+        return RunnableParallel(raw=llm) | parse_raw.with_fallbacks([no_parse], exception_key="parsing_error")
 
 
 def _known_names(cls: type[ChatAnyFast]) -> frozenset[str]:
@@ -658,6 +666,11 @@ def _known_names(cls: type[ChatAnyFast]) -> frozenset[str]:
         elif isinstance(alias, AliasChoices):
             names.update(choice for choice in alias.choices if isinstance(choice, str))
     return frozenset(names)
+
+
+def _nothing(_: Any) -> None:
+    """``None`` for any input: a named function, where a lambda would keep the runnable from pickling."""
+    return None
 
 
 def _result(completion: ChatCompletion, model: str, first_call_only: bool) -> ChatResult:

@@ -234,7 +234,7 @@ class AnyFast(FunctionCallingLLM):
     @classmethod
     def _check_timeout(cls, value: Any) -> TimeoutSetting:
         if isinstance(value, dict):  # as serialized by to_dict
-            from anyfast_core._httpx import httpx
+            import httpx
 
             value = httpx.Timeout(**value)
         return check_timeout(value)  # the core's check: a finite number > 0 or an httpx.Timeout
@@ -253,6 +253,12 @@ class AnyFast(FunctionCallingLLM):
     @classmethod
     def _check_async_http_client(cls, value: Any) -> Any:
         return check_http_client(value, "async_http_client", is_async=True)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # The clients pickle as their settings (see ClientPair); an injected httpx client cannot travel,
+        # and this says so instead of LlamaIndex dropping it with a warning.
+        self._clients.check_picklable()
+        return super().__getstate__()
 
     @field_serializer("timeout")
     def _serialize_timeout(self, value: TimeoutSetting) -> float | dict[str, Any] | None:

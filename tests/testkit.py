@@ -3,6 +3,7 @@ the walk over an exception's causes that the secret scans use."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -109,13 +110,24 @@ def merged(chunks: list[Any]) -> Any:
     return functools.reduce(operator.add, chunks)
 
 
-def pool_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
-    return list(http._transport._pool.connections)  # type: ignore[union-attr]
+def transport_of(client: Any) -> Any:
+    """The transport (and so the pool) a core client of ours sends with: the sync client's, or the async
+    client's for the running event loop (made by a first call there)."""
+    from anyfast_core import AnyFastClient
+
+    if isinstance(client, AnyFastClient):
+        return client._transport
+    return client._pools[asyncio.get_running_loop()][2]
 
 
-def busy_connections(http: httpx.Client | httpx.AsyncClient) -> list[Any]:
+def pool_connections(transport: Any) -> list[Any]:
+    """The connections in one of our transports' pools (httpcore's public ``connections``)."""
+    return list(transport.pool.connections)
+
+
+def busy_connections(transport: Any) -> list[Any]:
     """Connections checked out of the pool (neither idle nor closed): a leak once calls are over."""
-    return [c for c in pool_connections(http) if not c.is_idle() and not c.is_closed()]
+    return [c for c in pool_connections(transport) if not c.is_idle() and not c.is_closed()]
 
 
 STALL_FIRST_EVENT = (

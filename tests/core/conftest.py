@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 # Test modules import the helpers as a plain module (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from core_support import Harness, LoopbackServer, Reply, Server
+from core_support import Harness, Reply, Server
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -34,9 +34,3 @@ def harness(mode: str) -> Callable[..., Harness]:
 def _no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANYFAST_API_KEY", raising=False)
     monkeypatch.delenv("ANYFAST_BASE_URL", raising=False)
-
-
-@pytest.fixture
-def loopback() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as server:
-        yield server

@@ -7,11 +7,8 @@ Every client behaviour is tested through :class:`Harness`, which runs the same s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import httpx
@@ -248,59 +245,3 @@ class Harness:
             return await client.models()
 
         return self.run(lambda client: client.models(), models)
-
-
-# --------------------------------------------------------------------------- a real loopback server
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # the default backlog of 5 makes bursts of connections wait for SYN retries
-
-
-class LoopbackServer:
-    """A real HTTP/1.1 server on 127.0.0.1: ``events`` SSE events per stream request, else one completion.
-
-    For what only a real socket shows: connection pooling and event-loop binding.
-    """
-
-    def __init__(self, events: int = 200) -> None:
-        self.posts = 0
-        self.lock = threading.Lock()
-        body = sse(*[chunk({"content": f"w{i} "}) for i in range(events)], chunk({}, "stop"))
-        whole = json.dumps(completion_body()).encode()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall on reuse
-
-            def do_POST(self) -> None:
-                sent = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-                with outer.lock:
-                    outer.posts += 1
-                reply, kind = (body, "text/event-stream") if sent.get("stream") else (whole, "application/json")
-                self.send_response(200)
-                self.send_header("content-type", kind)
-                self.send_header("content-length", str(len(reply)))
-                self.end_headers()
-                with contextlib.suppress(OSError):  # the client may leave early, as some tests mean it to
-                    self.wfile.write(reply)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> LoopbackServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

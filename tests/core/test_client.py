@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from collections.abc import Callable
@@ -666,3 +667,64 @@ def test_injected_http_client_is_left_open() -> None:
     with AnyFastClient(api_key=KEY) as owned:
         pass
     assert owned._http.is_closed
+
+
+# --------------------------------------------------------------------------- a stream left early is closed
+
+LONG_STREAM = [sse(chunk({"content": f"w{i} "}), done=False) for i in range(50)] + [sse(chunk({}, "stop"))]
+
+
+def test_breaking_out_of_a_stream_closes_the_response(harness: Callable[..., Harness], mode: str) -> None:
+    body = Body(LONG_STREAM)
+    h = harness(sse_response(body))
+    client = h.client()
+    if isinstance(client, AnyFastClient):
+        for _ in client.stream(request()):
+            break  # no context manager: leaving the loop must still close
+        assert body.closed
+    else:
+
+        async def run() -> None:
+            assert isinstance(client, AsyncAnyFastClient)
+            async with await client.stream(request()) as stream:
+                async for _ in stream:
+                    break
+            assert body.closed
+
+        asyncio.run(run())
+    assert body.sent < len(LONG_STREAM)  # it really was left early
+
+
+def test_async_stream_left_without_a_context_manager_is_closed_soon() -> None:
+    body = Body(LONG_STREAM)
+    transport = httpx.MockTransport(lambda _: sse_response(body))
+
+    async def run() -> None:
+        client = AsyncAnyFastClient(api_key=KEY, http_client=httpx.AsyncClient(transport=transport))
+        async for _ in await client.stream(request()):
+            break
+        gc.collect()
+        for _ in range(5):  # the event loop finalises abandoned async generators as a task
+            await asyncio.sleep(0)
+        assert body.closed
+
+    asyncio.run(run())
+
+
+def test_stream_never_iterated_is_closed_by_its_context_manager(harness: Callable[..., Harness]) -> None:
+    body = Body(LONG_STREAM)
+    h = harness(sse_response(body))
+    client = h.client()
+    if isinstance(client, AnyFastClient):
+        with client.stream(request()):
+            pass
+    else:
+
+        async def run() -> None:
+            assert isinstance(client, AsyncAnyFastClient)
+            async with await client.stream(request()):
+                pass
+
+        asyncio.run(run())
+    assert body.closed
+    assert body.sent == 0

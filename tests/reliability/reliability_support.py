@@ -4,7 +4,7 @@ streamed and whole.
 * :class:`Mode` — adapter x sync/async x stream/whole; the ``mode`` fixture runs a test in all eight.
 * :func:`make_model` builds ``ChatAnyFast`` or ``AnyFast`` from the same settings; :func:`ask` sends one
   user prompt in a mode and returns the finished :class:`Reply` (or raises what the adapter raised).
-* :func:`sync_pool` and :func:`async_pool` find an adapter's httpx pool (``testkit.busy_connections`` reads it).
+* :func:`sync_pool` and :func:`async_pool` find an adapter's transport (``testkit.busy_connections`` reads its pool).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from testkit import ScriptedServer, merged
+from testkit import ScriptedServer, merged, transport_of
 
 from anyfast_core import AnyFastClient, AsyncAnyFastClient
 
@@ -175,18 +175,14 @@ def core_client_of(model: Any, sync: bool) -> AnyFastClient | AsyncAnyFastClient
     return model._clients.sync if sync else model._clients.aio  # type: ignore[no-any-return]
 
 
-def sync_pool(model: Any) -> httpx.Client:
-    client = core_client_of(model, sync=True)
-    assert isinstance(client, AnyFastClient)
-    return client._http
+def sync_pool(model: Any) -> Any:
+    """The transport (:mod:`anyfast_core._pool`) the adapter's sync client sends with."""
+    return transport_of(core_client_of(model, sync=True))
 
 
-async def async_pool(model: Any) -> httpx.AsyncClient:
-    """The httpx pool the adapter's async client uses on the running loop."""
+async def async_pool(model: Any) -> Any:
+    """The transport the adapter's async client uses on the running loop (made by a first call if needed)."""
     client = core_client_of(model, sync=False)
     assert isinstance(client, AsyncAnyFastClient)
-    return await client._client()
-
-
-def waiting_requests(http: httpx.Client | httpx.AsyncClient) -> int:
-    return len(http._transport._pool._requests)  # type: ignore[union-attr]
+    await client._client()
+    return transport_of(client)
