@@ -17,17 +17,16 @@ httpcore 1.0 that pass has faults that any burst of calls meets (measurements: b
 
 :func:`assign_requests` is the same pass with one more rule: a connection given to a request is taken
 until that request is done. The pool that runs it, :class:`FairConnectionPool` (and its async twin),
-is a subclass we construct ourselves, handed to httpx through ``httpx.Client(transport=...)``: no
-pool or class of httpx or httpcore is changed for anyone else. It overrides a private method, so it
-is used only on the httpcore versions it was written for (:data:`FAIR_POOL_HTTPCORE`); elsewhere the
-same transport holds httpcore's stock pool with the same limits.
+is a subclass we construct ourselves, in a transport we construct (:class:`PoolTransport`), handed to
+httpx through ``httpx.Client(transport=...)``: no pool, transport or class of httpx or httpcore is
+changed for anyone else. It overrides a private method, so it is used only on the httpcore versions it
+was written for (:data:`FAIR_POOL_HTTPCORE`); elsewhere the transport keeps httpcore's stock pool,
+with the same limits.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpcore
@@ -124,114 +123,53 @@ class FairAsyncConnectionPool(httpcore.AsyncConnectionPool):
 
 # --------------------------------------------------------------------------- the transports
 
-# httpcore's exceptions as httpx raises them (what httpx's own transport does, from public classes),
-# most specific first.
-_EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
+
+class PoolTransport(httpx.HTTPTransport):
+    """httpx's own transport, over the fair pool where :func:`fair_pool_fits` (or ``fair`` says so).
+
+    A subclass, not a transport of our own, so that what hooks httpx's transport class (vcrpy's and
+    pytest-recording's cassettes, say) sees our requests too. httpx's transport keeps its pool in
+    ``_pool`` (every httpx from 0.18 to this day): on this instance, which we construct, the stock
+    pool httpx made is replaced by the fair one before any request; anything unexpected there keeps
+    the stock pool. :attr:`pool` is the pool in use (its ``connections`` are httpcore's public list).
+    """
+
+    def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext, *, fair: bool | None = None) -> None:
+        super().__init__(verify=ssl_context, limits=limits)
+        if (fair_pool_fits() if fair is None else fair) and type(self._pool) is httpcore.ConnectionPool:
+            self._pool = FairConnectionPool(**_pool_settings(limits, ssl_context))
+
+    @property
+    def pool(self) -> httpcore.ConnectionPool:
+        pool = self._pool
+        assert isinstance(pool, httpcore.ConnectionPool)
+        return pool
 
 
-@contextmanager
-def _as_httpx_errors() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        for theirs, ours in _EXCEPTIONS:
-            if isinstance(exc, theirs):
-                raise ours(str(exc)) from exc
-        raise
-
-
-def _core_request(request: httpx.Request, content: Any) -> httpcore.Request:
-    url = request.url
-    return httpcore.Request(
-        method=request.method,
-        url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
-        headers=request.headers.raw,
-        content=content,
-        extensions=request.extensions,
-    )
-
-
-class _Body(httpx.SyncByteStream):
-    def __init__(self, stream: Iterable[bytes]) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _as_httpx_errors():
-            yield from self._stream
-
-    def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
-
-
-class _AsyncBody(httpx.AsyncByteStream):
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors():
-            async for part in self._stream:
-                yield part
-
-    async def aclose(self) -> None:
-        aclose = getattr(self._stream, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
-class PoolTransport(httpx.BaseTransport):
-    """An httpx transport over ``pool``, an httpcore pool of our making (what ``httpx.HTTPTransport``
-    does, through public API only). ``pool.connections`` lists its connections."""
-
-    def __init__(self, pool: httpcore.ConnectionPool) -> None:
-        self.pool = pool
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with _as_httpx_errors():
-            response = self.pool.handle_request(_core_request(request, request.stream))
-        assert isinstance(response.stream, Iterable)
-        return httpx.Response(
-            response.status, headers=response.headers, stream=_Body(response.stream), extensions=response.extensions
-        )
-
-    def close(self) -> None:
-        self.pool.close()
-
-
-class AsyncPoolTransport(httpx.AsyncBaseTransport):
+class AsyncPoolTransport(httpx.AsyncHTTPTransport):
     """The async twin of :class:`PoolTransport`."""
 
-    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
-        self.pool = pool
+    def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext, *, fair: bool | None = None) -> None:
+        super().__init__(verify=ssl_context, limits=limits)
+        if (fair_pool_fits() if fair is None else fair) and type(self._pool) is httpcore.AsyncConnectionPool:
+            self._pool = FairAsyncConnectionPool(**_pool_settings(limits, ssl_context))
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        with _as_httpx_errors():
-            response = await self.pool.handle_async_request(_core_request(request, request.stream))
-        return httpx.Response(
-            response.status,
-            headers=response.headers,
-            stream=_AsyncBody(response.stream),
-            extensions=response.extensions,
-        )
+    @property
+    def pool(self) -> httpcore.AsyncConnectionPool:
+        pool = self._pool
+        assert isinstance(pool, httpcore.AsyncConnectionPool)
+        return pool
 
-    async def aclose(self) -> None:
-        await self.pool.aclose()
+
+def _pool_settings(limits: httpx.Limits, ssl_context: ssl.SSLContext) -> dict[str, Any]:
+    # What httpx gives its own pool for these limits (HTTP/1.1 only, no proxy: a proxy from the
+    # environment gets a transport of httpx's own, mounted by the client).
+    return {
+        "ssl_context": ssl_context,
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+    }
 
 
 def make_transport(
@@ -239,14 +177,6 @@ def make_transport(
 ) -> PoolTransport | AsyncPoolTransport:
     """A transport over a new HTTP/1.1 pool with ``limits``: the fair pool where :func:`fair_pool_fits`
     (or as ``fair`` says), httpcore's stock pool elsewhere."""
-    if fair is None:
-        fair = fair_pool_fits()
-    settings: dict[str, Any] = {
-        "ssl_context": ssl_context,
-        "max_connections": limits.max_connections,
-        "max_keepalive_connections": limits.max_keepalive_connections,
-        "keepalive_expiry": limits.keepalive_expiry,
-    }
     if is_async:
-        return AsyncPoolTransport((FairAsyncConnectionPool if fair else httpcore.AsyncConnectionPool)(**settings))
-    return PoolTransport((FairConnectionPool if fair else httpcore.ConnectionPool)(**settings))
+        return AsyncPoolTransport(limits, ssl_context, fair=fair)
+    return PoolTransport(limits, ssl_context, fair=fair)
