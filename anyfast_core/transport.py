@@ -3,7 +3,8 @@ the clients and streams load (a framework model is imported and built without it
 
 from __future__ import annotations
 
-from anyfast_core._httpx import httpx
+import httpx
+
 from anyfast_core.errors import AnyFastError, APIConnectionError, APITimeoutError, MalformedResponseError
 
 
