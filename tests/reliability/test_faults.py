@@ -50,6 +50,7 @@ from testkit import ScriptedServer, StallingServer
 import anyfast_core as core
 from anyfast_core import ChatCompletion
 from anyfast_emulator import Emulator
+from anyfast_emulator.faults import ZAI_CODES, fault_key, fault_spec
 
 STORY = "Tell me a story"
 STORY_START = "Once upon a time, a small grey cat named Miso"
@@ -666,3 +667,121 @@ def test_the_idle_limit_is_a_checked_setting(adapter: Adapter) -> None:
     )
     with pytest.raises(ValueError, match="stream_idle_timeout"):
         make_model(adapter, base_url=SCRIPTED_BASE_URL, api_key=GOOD_KEY, stream_idle_timeout=0)
+
+
+# =========================================================================== what real gateways do, emulated
+# The emulator's real-traffic faults (the wire notes' "Errors" and "How a stream really ends"), through both
+# adapters: what a user testing their own code against the emulator will see.
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES, ids=str)
+@pytest.mark.parametrize("fault", ["done_after_cut", "no_finish"])
+def test_emulated_streams_without_a_finish_reason_are_not_answers(emulator: Emulator, mode: Mode, fault: str) -> None:
+    model = model_for(emulator, mode, fault, fault_params={"id": uid()}, max_retries=3)
+    error = raises(mode, core.StreamInterruptedError, ModelConnectionError, lambda: ask(model, mode, STORY))
+    same_name_in_both_adapters(mode, error, core.StreamInterruptedError)
+    assert "without a finish reason" in str(error)
+    assert (error.partial.message.content or "").startswith(STORY_START)
+    assert len(emulator.requests) == 1
+
+
+@pytest.mark.parametrize("fault", ["finish_abort", "empty_tool_calls"])
+def test_emulated_upstream_failures_raise(emulator: Emulator, mode: Mode, fault: str) -> None:
+    model = model_for(emulator, mode, fault, fault_params={"id": uid()}, max_retries=3)
+    error = raises(mode, core.UpstreamModelError, ModelAPIError, lambda: ask(model, mode, STORY))
+    same_name_in_both_adapters(mode, error, core.UpstreamModelError)
+    assert isinstance(error.partial, ChatCompletion)
+    assert len(emulator.requests) == 1
+
+
+@pytest.mark.parametrize("fault", ["reasoning_field", "think_tags", "done_whitespace"])
+def test_emulated_answers_in_other_carriers_read_like_the_plain_one(emulator: Emulator, mode: Mode, fault: str) -> None:
+    tag = uid()
+    reply = ask(model_for(emulator, mode, fault, fault_params={"id": tag}), mode, f"Say '{tag}'")
+    assert (reply.text.strip(), reply.finish_reason) == (tag, "stop")
+    assert reply.reasoning
+    assert "think>" not in reply.text + reply.reasoning
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES, ids=str)
+def test_emulated_stall_ends_in_a_stream_idle_timeout(emulator: Emulator, mode: Mode) -> None:
+    model = model_for(emulator, mode, "stall", fault_params={"seconds": 5, "id": uid()}, stream_idle_timeout=0.3)
+    start = time.perf_counter()
+    error = raises(mode, core.StreamIdleTimeoutError, ModelTimeoutError, lambda: ask(model, mode, STORY))
+    assert time.perf_counter() - start < 3
+    assert isinstance(error.partial, ChatCompletion)
+    assert len(emulator.requests) == 1
+
+
+EMULATED_ERRORS = [
+    pytest.param("zai_error", {"code": "1261"}, core.ContextWindowExceededError, ContextOverflowError, id="1261"),
+    pytest.param("zai_error", {"code": "1210"}, core.BadRequestError, ModelInvalidRequestError, id="1210"),
+    pytest.param("zai_error", {"code": "1214"}, core.BadRequestError, ModelInvalidRequestError, id="1214"),
+    pytest.param("zai_error", {"code": "1211"}, core.NotFoundError, ModelNotFoundError, id="1211"),
+    pytest.param("zai_error", {"code": "1003"}, core.AuthenticationError, ModelAuthenticationError, id="1003"),
+    pytest.param("zai_error", {"code": "1112"}, core.PermissionDeniedError, ModelPermissionDeniedError, id="1112"),
+    pytest.param("zai_error", {"code": "1113"}, core.QuotaExceededError, ModelRateLimitError, id="1113"),
+    pytest.param("zai_error", {"code": "1304"}, core.QuotaExceededError, ModelRateLimitError, id="1304"),
+    pytest.param("zai_error", {"code": "1309"}, core.QuotaExceededError, ModelRateLimitError, id="1309"),
+    pytest.param("zai_error", {"code": "1310"}, core.QuotaExceededError, ModelRateLimitError, id="1310"),
+    pytest.param("zai_error", {"code": "1301"}, core.ContentFilterError, ModelRefusalError, id="1301"),
+    pytest.param("insufficient_user_quota", {}, core.QuotaExceededError, ModelRateLimitError, id="user-quota-403"),
+    pytest.param("insufficient_user_quota", {"status": 429}, core.QuotaExceededError, ModelRateLimitError,
+                 id="user-quota-429"),
+    pytest.param("model_not_found", {}, core.NotFoundError, ModelNotFoundError, id="model_not_found-503"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fault", "params", "core_type", "lc_type"), EMULATED_ERRORS)
+def test_emulated_error_codes_are_typed_and_not_retried(
+    emulator: Emulator,
+    mode: Mode,
+    delays: list[float],
+    fault: str,
+    params: dict[str, Any],
+    core_type: type[Exception],
+    lc_type: type[Exception],
+) -> None:
+    model = model_for(emulator, mode, fault, fault_params={**params, "id": uid()}, max_retries=3)
+    error = raises(mode, core_type, lc_type, lambda: ask(model, mode, "Hi"))
+    same_name_in_both_adapters(mode, error, core_type)
+    if "code" in params:
+        assert ZAI_CODES[params["code"]][1] in str(error)  # the server's words
+    assert (len(emulator.requests), delays) == (1, [])
+
+
+@pytest.mark.parametrize("code", ["1302", "1303", "1305"])
+def test_emulated_rate_limit_codes_are_retried(emulator: Emulator, mode: Mode, delays: list[float], code: str) -> None:
+    tag = uid()
+    model = model_for(emulator, mode, "zai_error", fault_params={"code": code, "times": 1, "id": tag})
+    assert ask(model, mode, f"Say '{tag}'").text.strip() == tag
+    assert len(emulator.requests) == 2
+
+
+ERROR_SHAPES = [
+    pytest.param("zai", core.ContextWindowExceededError, ContextOverflowError, "Prompt exceeds max length", id="zai"),
+    pytest.param("gateway", core.ContextWindowExceededError, ContextOverflowError, "(request id: ", id="gateway"),
+    pytest.param("bare", core.ContextWindowExceededError, ContextOverflowError, "Prompt exceeds max length", id="bare"),
+    pytest.param("text", core.ContextWindowExceededError, ContextOverflowError, "Prompt exceeds max length", id="text"),
+    pytest.param("html", core.BadRequestError, ModelInvalidRequestError, "an HTML page from a proxy", id="html"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("shape", "core_type", "lc_type", "says"), ERROR_SHAPES)
+def test_emulated_error_shapes_reach_the_user_typed(
+    emulator: Emulator,
+    mode: Mode,
+    delays: list[float],
+    shape: str,
+    core_type: type[Exception],
+    lc_type: type[Exception],
+    says: str,
+) -> None:
+    """The same 1261 worded as Z.ai, as the gateway, bare, as text and as a proxy's page (where the code is lost)."""
+    key = fault_key("zai_error", code="1261", id=uid()) + "+" + fault_spec("error_shape", shape=shape).replace(";", "~")
+    model = make_model(mode.adapter, base_url=emulator.base_url, api_key=key, max_retries=3)
+    error = raises(mode, core_type, lc_type, lambda: ask(model, mode, "Hi"))
+    same_name_in_both_adapters(mode, error, core_type)
+    assert says in str(error)
+    assert "<" not in str(error)
+    assert (len(emulator.requests), delays) == (1, [])
