@@ -126,10 +126,9 @@ def build_request(
     schema = _prompted_schema(fields)
     if schema is not None:
         messages = schema_in_prompt(messages, schema)
-    if not stream:
-        for name in STREAM_ONLY_FIELDS:
-            fields.pop(name, None)
     request = ChatRequest.create(**fields, messages=messages, stream=stream, extra_body=extra or None)
+    if not stream:  # checked above like any field, then left out: they do not shape a whole answer
+        request.stream_options = request.tool_stream = None
     return WireRequest(request, options.get("parallel_tool_calls") is False)
 
 

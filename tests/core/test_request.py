@@ -320,6 +320,8 @@ def test_stream_only_fields_are_left_out_of_whole_answers() -> None:
     whole = build({"tool_stream": True, "stream_usage": False}).request
     assert (whole.tool_stream, whole.stream_options) == (None, None)
     assert sent({"tool_stream": True}, stream=True)["tool_stream"] is True
+    with pytest.raises(InvalidParameterError, match=re.escape("stream_options.include_usage='yes'")):
+        build({"stream_options": {"include_usage": "yes"}})  # checked all the same
 
 
 @pytest.mark.parametrize(
