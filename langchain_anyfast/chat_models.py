@@ -98,6 +98,10 @@ class ChatAnyFast(BaseChatModel):
         stream_usage: bool
             Token usage on the last streamed chunk (default ``True``).
 
+        An unknown argument that looks like a typo of a known one raises ("did you mean ...");
+        any other is moved to ``model_kwargs`` with a warning and sent as given. Per call, an
+        unknown argument raises: pass fields the API does not document as ``extra_body={...}``.
+
     Key init args — client params:
         api_key: SecretStr
             Defaults to ``ANYFAST_API_KEY``.

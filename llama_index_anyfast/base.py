@@ -1,6 +1,7 @@
 """``AnyFast``: GLM-5.2 on AnyFast as a LlamaIndex ``FunctionCallingLLM``.
 
-A thin adapter: it builds one :class:`~anyfast_core.ChatRequest` per call, hands it to the core's
+A thin adapter: it renames LlamaIndex's terms for the core's request builder
+(:func:`anyfast_core.request.build_request`, shared with LangChain), hands the request to the core's
 sync or async client (which owns HTTP, retries, SSE and stream accumulation) and converts the
 answer with the pure functions in :mod:`llama_index_anyfast.utils`.
 """
