@@ -343,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with_ray = ray_available()
     samples: dict[tuple[str, str], list[Measure]] = {}
     started = time.perf_counter()
-    with CannedServer(lifetime=1800) as server:
+    # A full run takes about half an hour on a busy 2-core machine: the server outlives it by a margin.
+    with CannedServer(lifetime=5400) as server:
         url = server.base_url("short")
         for round_ in range(plan.rounds):
             for label, kind, calls in modes(plan, with_ray):
