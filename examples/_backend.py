@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from anyfast_core import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
@@ -25,6 +26,8 @@ class Backend:
     base_url: str
     emulated: bool
     """True when the examples started the emulator themselves."""
+    emulator: Any = None
+    """That emulator (its ``requests`` log), when ``emulated``."""
 
     @property
     def live(self) -> bool:
@@ -59,7 +62,7 @@ def anyfast_backend(offline: bool = False, pace: float = 0.0) -> Iterator[Backen
         os.environ[API_KEY_ENV] = emulator.api_key
         os.environ[BASE_URL_ENV] = emulator.base_url
         try:
-            yield Backend(emulator.base_url, emulated=True)
+            yield Backend(emulator.base_url, emulated=True, emulator=emulator)
         finally:
             for name, value in saved.items():
                 if value is None:

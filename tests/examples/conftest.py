@@ -78,3 +78,14 @@ def emulator_env(emulator: Any) -> dict[str, str]:
 def demo_run() -> Run:
     """The README's main-job command, run once per module: ``python examples/demo.py`` with no key."""
     return run_script(EXAMPLES / "demo.py", env=clean_env(), timeout=90)
+
+
+RAY_JOB_DOCUMENTS = 100
+RAY_JOB_ARGS = ("--documents", str(RAY_JOB_DOCUMENTS), "--batch-size", "20", "--concurrency", "8", "--sample", "5")
+
+
+@pytest.fixture(scope="module")
+def ray_job() -> Run:
+    """``python examples/ray_batch.py`` on a small batch with no key, once per module: a Ray cluster takes
+    seconds to start. The emulator refuses the first 6 requests with 429, for the client to retry."""
+    return run_script(EXAMPLES / "ray_batch.py", *RAY_JOB_ARGS, "--rate-limit", "6", env=clean_env(), timeout=280)
