@@ -82,7 +82,7 @@ def think(body: dict[str, Any], *, response_id: str = "20260101000000", cached_t
     elif conversation.pending_results and not _json_object_asked(body):
         content = _results_answer(conversation)
         reasoning = "The tool results are in. I will summarise them for the user."
-    elif not tools and (react := react_answer(conversation)) is not None:
+    elif not tools and not _json_object_asked(body) and (react := react_answer(conversation)) is not None:
         content, reasoning = react
     elif wants_json(body, conversation):
         content, reasoning = _json_answer(conversation)

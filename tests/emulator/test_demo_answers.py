@@ -99,6 +99,20 @@ def test_json_mode_holds_after_tool_turns() -> None:
     assert set(json.loads(answer.content)) == {"product", "price"}
 
 
+def test_json_mode_always_answers_json() -> None:
+    react_prompt = (
+        'You have access to the following tools:\n> Tool Name: add\nTool Args: {"properties": {"a": '
+        '{"type": "integer"}}, "type": "object"}\n\nAction Input: the input to the tool'
+    )
+    for messages in (
+        "Hello",
+        "Tell me a story",
+        [{"role": "system", "content": react_prompt}, {"role": "user", "content": "Add 2 and 3"}],
+    ):
+        answer = think(body(messages, response_format={"type": "json_object"}))
+        assert isinstance(json.loads(answer.content), dict), answer.content
+
+
 def test_create_agent_with_a_response_format_finishes_on_the_emulator(emulator: Emulator) -> None:
     from langchain.agents import create_agent
     from langchain_core.tools import tool
