@@ -12,6 +12,7 @@ completed, like ``ChatOpenAI``'s parsers), then the whole answer read and valida
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -71,7 +72,8 @@ def parse_json_text(text: str) -> Any:
 
 def is_pydantic_class(schema: Any) -> bool:
     """Pydantic v2 or v1 model classes (validated on parse); other schemas give dicts."""
-    if not isinstance(schema, type):
+    # list[int] and other generic aliases: Python 3.10 counts them as types, yet issubclass() refuses them.
+    if not isinstance(schema, type) or isinstance(schema, types.GenericAlias):
         return False
     if issubclass(schema, BaseModel):
         return True
