@@ -148,6 +148,7 @@ async def test_soak_500_requests_50_tasks_20_percent_faults(
     faults = retries = 0
     memory: dict[int, int] = {}
     started = time.perf_counter()
+    cpu_started = time.process_time()
     try:
         for round_no in range(1, ROUNDS + 1):
             if round_no == 2:
@@ -168,6 +169,7 @@ async def test_soak_500_requests_50_tasks_20_percent_faults(
                 tracemalloc.stop()
             emulator.reset()
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         own_pool = await async_pool(clean)
         pools = {"own": own_pool, "injected": shared_transport}
         pool_state = {
@@ -189,7 +191,7 @@ async def test_soak_500_requests_50_tasks_20_percent_faults(
         f"(from the emulator's log), {answered} answered, errors {dict(errors)}, "
         f"latency (untraced rounds) p50 {statistics.median(latencies) * 1000:.0f} ms, "
         f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms, "
-        f"slowest traced {max(o.seconds for o in outcomes) * 1000:.0f} ms, total {elapsed:.1f} s, "
+        f"slowest traced {max(o.seconds for o in outcomes) * 1000:.0f} ms, total {elapsed:.1f} s ({cpu:.1f} s CPU), "
         f"memory per round (least of 2->3, 3->4) {growth / 1024:+.0f} KiB, "
         "pools (connections, busy): " + ", ".join(f"{name} {state}" for name, state in pool_state.items())
     )
@@ -207,7 +209,10 @@ async def test_soak_500_requests_50_tasks_20_percent_faults(
         assert connections <= (DEFAULT_LIMITS.max_connections or 0)
         assert busy == 0
     assert growth < MEMORY_GROWTH_BOUND
-    assert elapsed < 45
+    # CPU time, not wall time, is the bound: on a loaded 2-core machine the wall time of the same run
+    # doubles while the work does not. The wall-time bound only catches a hang.
+    assert cpu < 25  # about 7 s here
+    assert elapsed < 110
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
