@@ -1,6 +1,8 @@
-"""The API key never shows, through either adapter: not in reprs, errors and their chains and
-tracebacks, DEBUG logs, serialization, tracing params, instrumentation events, callback arguments or
-cassettes. A distinctive key is used everywhere so any leak, whole or cut, is found by a plain search.
+"""The API key never shows (this file is its one home), through either adapter and the core clients on
+their own: not in reprs, errors and their chains and tracebacks, DEBUG logs, serialization, tracing
+params, instrumentation events, callback arguments or cassettes. A distinctive key is used everywhere so
+any leak, whole or cut, is found by a plain search. (A pickle does hold the key, by design: see
+``test_processes.py``.)
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ import re
 import traceback
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from core.core_support import KEY as CORE_KEY
+from core.core_support import Body, Harness, Server, chunk, json_response, request, sse, sse_response
 from reliability_support import ADAPTERS, MODES, Adapter, Mode, ask, core_client_of, make_model, uid
 from testkit import exception_chain as chain
 
-from anyfast_core import AnyFastError
+from anyfast_core import AnyFastClient, AnyFastError, AsyncAnyFastClient
+from anyfast_core.settings import resolve_api_key
 from anyfast_emulator import Emulator
 
 KEY = "sk-reliability-SECRET-7f3a9c2e5d1b4a60c8e2"
@@ -362,3 +368,168 @@ def _li_messages() -> list[Any]:
     from llama_index.core.llms import ChatMessage
 
     return [ChatMessage(role="user", content="Hi")]
+
+
+# --------------------------------------------------------------------------- the core clients on their own
+# Scripted servers (the core tests' harness), so every reply a server could make is covered, on the sync
+# and the async client in turn.
+
+
+@pytest.fixture(params=["sync", "async"])
+def client_mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def harness(client_mode: str) -> Callable[..., Harness]:
+    """``harness(*replies, **client_kwargs)``: a scripted server and a core client of ``client_mode``."""
+
+    def make(*replies: Any, **client_kwargs: Any) -> Harness:
+        return Harness(client_mode, Server(*replies), **client_kwargs)
+
+    return make
+
+
+def assert_no_key(exc: BaseException) -> None:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    assert CORE_KEY not in text
+    for link in chain(exc):
+        assert CORE_KEY not in str(link)
+        assert CORE_KEY not in repr(link)
+        assert CORE_KEY not in repr(getattr(link, "partial", None))
+        assert CORE_KEY not in repr(link.args)
+
+
+def echo_key(status: int) -> Callable[[httpx.Request], httpx.Response]:
+    """A server that quotes the Authorization header back, as some do in auth errors."""
+
+    def reply(req: httpx.Request) -> httpx.Response:
+        return json_response(status, {"error": {"message": f"Bad key: {req.headers['authorization']}"}})
+
+    return reply
+
+
+def test_clients_do_not_show_the_key() -> None:
+    for client in (AnyFastClient(api_key=CORE_KEY), AsyncAnyFastClient(api_key=CORE_KEY)):
+        for text in (repr(client), str(client), repr(vars(client)), repr(client.api_key)):
+            assert CORE_KEY not in text
+        assert client.api_key is not None
+        assert client.api_key.get_secret_value() == CORE_KEY  # kept, only hidden
+
+
+def test_secret_str_key_is_accepted_and_hidden() -> None:
+    secret = resolve_api_key(CORE_KEY)
+    assert secret is not None
+    assert CORE_KEY not in repr(secret)
+    assert CORE_KEY not in str(secret)
+    assert AnyFastClient(api_key=secret).api_key is not None
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [
+        pytest.param([echo_key(401)], id="401-echo"),
+        pytest.param([echo_key(400)], id="400-echo"),
+        pytest.param([echo_key(200)], id="200-error-body-echo"),
+        pytest.param([echo_key(503)], id="503-echo-retried"),
+        pytest.param([httpx.ConnectError("refused")], id="connect-error"),
+        pytest.param([httpx.ReadTimeout("slow")], id="read-timeout"),
+        pytest.param([lambda _: json_response(200, b"garbage")], id="malformed"),
+    ],
+)
+def test_errors_do_not_show_the_key(
+    harness: Callable[..., Harness], delays: list[float], replies: list[object]
+) -> None:
+    with pytest.raises(AnyFastError) as info:
+        harness(*replies).chat()
+    assert_no_key(info.value)
+    with pytest.raises(AnyFastError) as info:
+        harness(*replies).stream()
+    assert_no_key(info.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(Body([sse(chunk({"content": "x"}), done=False)], httpx.ReadError("reset")), id="reset"),
+        pytest.param(Body([sse(chunk({"content": "x"}), done=False)], httpx.ReadTimeout("slow")), id="timeout"),
+        pytest.param(Body([sse(chunk({"content": "x"}), done=False)]), id="truncated"),
+        pytest.param(Body([sse({"error": {"message": f"key {CORE_KEY} is over quota"}})]), id="error-event-echo"),
+        pytest.param(Body([sse(b"{bad json")]), id="malformed"),
+    ],
+)
+def test_stream_errors_do_not_show_the_key(harness: Callable[..., Harness], body: Body) -> None:
+    _, exc = harness(sse_response(body)).stream_deltas_then_error()
+    assert isinstance(exc, AnyFastError)
+    assert_no_key(exc)
+
+
+def test_unusable_and_missing_keys_do_not_show(harness: Callable[..., Harness]) -> None:
+    for api_key in (CORE_KEY + "\n\x00", CORE_KEY + " x", None):
+        with pytest.raises(AnyFastError) as info:
+            harness(json_response(200, {}), api_key=api_key).chat()
+        assert_no_key(info.value)
+
+
+def test_logs_at_debug_do_not_show_the_key(
+    caplog: pytest.LogCaptureFixture, delays: list[float], emulator: Emulator
+) -> None:
+    """A real loopback exchange, so httpx and httpcore log all they would in production."""
+    with caplog.at_level(logging.DEBUG):
+        server = emulator
+        for name in ("httpx", "httpcore", "anyfast_core"):
+            caplog.set_level(logging.DEBUG, logger=name)  # restored after the test, unlike setLevel
+        with AnyFastClient(api_key=CORE_KEY, base_url=server.base_url) as client:
+            with client.stream(request(tool_stream=True)) as stream:
+                assert list(stream)
+            assert client.chat(request(tool_stream=True)).message.content
+
+        async def run() -> None:
+            client = AsyncAnyFastClient(api_key=CORE_KEY, base_url=server.base_url)
+            async with client, await client.stream(request()) as stream:
+                assert [d async for d in stream]
+
+        asyncio.run(run())
+    loggers = {record.name.split(".")[0] for record in caplog.records}
+    assert {"httpx", "httpcore"} <= loggers  # the logging really happened
+    for record in caplog.records:
+        assert CORE_KEY not in record.getMessage()
+        assert CORE_KEY not in repr(record.args)
+        assert CORE_KEY not in repr(record.__dict__)
+
+
+def test_retry_logs_do_not_show_an_echoed_key(
+    harness: Callable[..., Harness], delays: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG), pytest.raises(AnyFastError):
+        harness(echo_key(503), max_retries=2).chat()
+    assert any("Retrying" in r.getMessage() for r in caplog.records)
+    assert all(CORE_KEY not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("key", "message", "shown"),
+    [
+        ("k", "Invalid API key provided", "Invalid API key provided"),
+        ("test", "the test key is not valid", "the test key is not valid"),
+        ("sk-1234", "Bad key: sk-1234", "Bad key: sk-1234"),
+        ("sk-12345", "Bad key: sk-12345.", "Bad key: **********."),
+        ("sk-12345", "sk-12345 and again 'sk-12345'", "********** and again '**********'"),
+        ("password", "passwords differ; password", "passwords differ; **********"),
+    ],
+)
+def test_redact_masks_only_whole_keys_long_enough_to_be_secrets(key: str, message: str, shown: str) -> None:
+    from pydantic import SecretStr
+
+    from anyfast_core.response import redact
+
+    error = redact(AnyFastError(message), SecretStr(key))
+    assert (error.message, str(error)) == (shown, shown)
+
+
+def test_a_short_key_echoed_by_the_server_leaves_the_message_readable(harness: Callable[..., Harness]) -> None:
+    def reply(req: httpx.Request) -> httpx.Response:
+        return json_response(401, {"error": {"message": "Invalid API key provided"}})
+
+    with pytest.raises(AnyFastError, match="Invalid API key provided"):
+        harness(reply, api_key="k").chat()
