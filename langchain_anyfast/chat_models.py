@@ -469,14 +469,17 @@ class ChatAnyFast(BaseChatModel):
         """Prompt tokens of ``messages`` (and ``tools``) in GLM's chat template, estimated by the core:
         role markers, reasoning sent back, tool calls and results, and the tool definitions.
 
-        This is what ``trim_messages(..., token_counter=model)`` calls.
+        This is what ``trim_messages(..., token_counter=model)`` calls. Like ``invoke``, it also takes
+        ``("user", "...")`` tuples, dicts and strings.
         """
+        from langchain_core.messages import convert_to_messages
+
         wire_tools = None
         if tools:
             from langchain_core.utils.function_calling import convert_to_openai_tool
 
             wire_tools = [convert_to_openai_tool(tool) for tool in tools]
-        return estimate_messages_tokens(messages_to_wire(messages), wire_tools)
+        return estimate_messages_tokens(messages_to_wire(convert_to_messages(messages)), wire_tools)
 
     def get_token_ids(self, text: str) -> list[int]:
         """GLM's token ids need its tokenizer, which this package does not ship: count with

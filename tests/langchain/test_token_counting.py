@@ -71,3 +71,13 @@ def test_trim_messages_with_the_model_as_counter(model: ChatAnyFast) -> None:
     assert 3 < len(kept) < len(history)
     assert model.get_num_tokens_from_messages(kept) <= 100
     assert model.get_num_tokens_from_messages(history[:1] + history[-len(kept) :]) > 100  # one more would not fit
+
+
+def test_messages_count_in_any_form_invoke_takes(model: ChatAnyFast) -> None:
+    as_messages = [SystemMessage("Be brief."), HumanMessage("What is a pedelec?")]
+    as_tuples = [("system", "Be brief."), ("user", "What is a pedelec?")]
+    as_dicts = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is a pedelec?"}]
+    expected = model.get_num_tokens_from_messages(as_messages)
+    assert expected > 0
+    assert model.get_num_tokens_from_messages(as_tuples) == expected  # type: ignore[arg-type]
+    assert model.get_num_tokens_from_messages(as_dicts) == expected  # type: ignore[arg-type]
