@@ -216,7 +216,30 @@ def near_miss(name: str, known: Collection[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def unknown_settings(unknown: Mapping[str, Any], known: Collection[str], *, owner: str, bag: str) -> dict[str, Any]:
+def with_unknown_settings_moved(values: Any, known: Collection[str], *, owner: str, bag: str) -> Any:
+    """A framework model's constructor arguments with those that are no field of ``owner`` moved into
+    its ``bag`` setting, by the rules of :func:`unknown_settings`; anything but a dict as given. For
+    both adapters' "before" validators.
+
+    >>> with_unknown_settings_moved({"model": "glm-5.2", "tool_stream": True}, ["model", "model_kwargs"],
+    ...                             owner="ChatAnyFast", bag="model_kwargs")
+    {'model': 'glm-5.2', 'model_kwargs': {'tool_stream': True}}
+    """
+    if not isinstance(values, dict):
+        return values
+    unknown = {name: value for name, value in values.items() if name not in known}
+    if not unknown:
+        return values
+    moved = unknown_settings(
+        unknown, known, owner=owner, bag=bag, stacklevel=6
+    )  # the user's line, past the framework's __init__ and pydantic
+    kept = {name: value for name, value in values.items() if name in known}
+    return {**kept, bag: {**moved, **(values.get(bag) or {})}}
+
+
+def unknown_settings(
+    unknown: Mapping[str, Any], known: Collection[str], *, owner: str, bag: str, stacklevel: int = 2
+) -> dict[str, Any]:
     """What to do with constructor arguments that are no field of ``owner``: a near miss of a known
     name (a field of ``owner`` or a request parameter) raises with a "did you mean"; a documented
     request parameter is returned to go in ``bag`` (the adapter's request-fields setting, where it is
@@ -244,7 +267,7 @@ def unknown_settings(unknown: Mapping[str, Any], known: Collection[str], *, owne
             f"{owner}: {undocumented} are not parameters of {owner}; they were moved to {bag} and are sent in "
             f"the request body as given. Pass them in {bag}={{...}} to say so and silence this warning.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     return moved
 

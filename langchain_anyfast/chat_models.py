@@ -31,7 +31,7 @@ from anyfast_core.request import (
     check_settings,
     split_params,
     thinking_param,
-    unknown_settings,
+    with_unknown_settings_moved,
 )
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
@@ -267,15 +267,7 @@ class ChatAnyFast(BaseChatModel):
     @classmethod
     def _unknown_arguments(cls, values: Any) -> Any:
         """Nothing given is dropped: see :func:`anyfast_core.request.unknown_settings`."""
-        if not isinstance(values, dict):
-            return values
-        known = _known_names(cls)
-        unknown = {name: value for name, value in values.items() if name not in known}
-        if not unknown:
-            return values
-        moved = unknown_settings(unknown, known, owner=cls.__name__, bag="model_kwargs")
-        kept = {name: value for name, value in values.items() if name in known}
-        return {**kept, "model_kwargs": {**moved, **(values.get("model_kwargs") or {})}}
+        return with_unknown_settings_moved(values, _known_names(cls), owner=cls.__name__, bag="model_kwargs")
 
     @field_validator("thinking", mode="before")
     @classmethod

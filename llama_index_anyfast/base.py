@@ -47,7 +47,7 @@ from anyfast_core.request import (
     check_settings,
     split_params,
     thinking_param,
-    unknown_settings,
+    with_unknown_settings_moved,
 )
 from anyfast_core.retry import RetryPolicy
 from anyfast_core.settings import (
@@ -200,15 +200,8 @@ class AnyFast(FunctionCallingLLM):
     @classmethod
     def _unknown_arguments(cls, values: Any) -> Any:
         """Nothing given is dropped: see :func:`anyfast_core.request.unknown_settings`."""
-        if not isinstance(values, dict):
-            return values
         known = frozenset(cls.model_fields) | {"class_name"}  # to_dict() writes class_name
-        unknown = {name: value for name, value in values.items() if name not in known}
-        if not unknown:
-            return values
-        moved = unknown_settings(unknown, known, owner=cls.__name__, bag="additional_kwargs")
-        kept = {name: value for name, value in values.items() if name in known}
-        return {**kept, "additional_kwargs": {**moved, **(values.get("additional_kwargs") or {})}}
+        return with_unknown_settings_moved(values, known, owner=cls.__name__, bag="additional_kwargs")
 
     @field_validator("stop", mode="before")
     @classmethod

@@ -163,6 +163,16 @@ def test_another_unknown_constructor_argument_is_sent_in_the_body_with_a_warning
     assert second["tool_stream"] is True
 
 
+def test_the_unknown_argument_warning_points_at_the_callers_line() -> None:
+    from langchain_anyfast import ChatAnyFast
+    from llama_index_anyfast import AnyFast
+
+    for cls in (ChatAnyFast, AnyFast):
+        with pytest.warns(UserWarning, match="do_sample") as record:
+            cls(api_key="sk-test", do_sample=False)
+        assert [w.filename for w in record] == [__file__], cls
+
+
 @pytest.mark.parametrize("mode", MODES, ids=str)
 @pytest.mark.parametrize(
     ("call", "message"),
