@@ -68,6 +68,15 @@ def make_model(
     return AnyFast(api_base=base_url, **settings)
 
 
+ADD_TOOL = {  # a tool in wire form, for tests that build requests without a framework's tool
+    "type": "function",
+    "function": {
+        "name": "add",
+        "description": "Add two integers.",
+        "parameters": {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}},
+    },
+}
+
 SCRIPTED_BASE_URL = "https://anyfast.test/v1"
 SCRIPTED_KEY = "sk-reliability-SCRIPTED-0123456789"
 

@@ -9,18 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from reliability_support import ADAPTERS, MODES, Adapter, Mode, ask, make_model
+from reliability_support import ADAPTERS, ADD_TOOL, MODES, Adapter, Mode, ask, make_model
 
 from anyfast_emulator import Emulator
 
-ADD_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "add",
-        "description": "Add two integers.",
-        "parameters": {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}},
-    },
-}
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
 
 
