@@ -29,7 +29,6 @@ message where the code is ambiguous (a 1210 that speaks of the maximum context l
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import re
@@ -350,6 +349,8 @@ def summarise_text(raw: bytes) -> str:
         page = raw[:65536].decode("utf-8", "replace")
         found = _HTML_TITLE.search(page) or _HTML_HEADING.search(page)
         text = found.group(1) if found else _HTML_DROP.sub(" ", page)
+        import html  # only for a proxy's error page: its entity table is not worth loading with every import
+
         text = _SPACES.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()
         return _clip(f"an HTML page from a proxy, not the API: {text or 'no title'}")
     text = raw.decode("utf-8", "replace").strip()

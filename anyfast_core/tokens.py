@@ -20,26 +20,33 @@ requests (see the README's "Counting tokens"); it is an estimate for budgets and
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-# Pre-split pieces, in the order tried (cl100k's shape, with CJK characters taken one at a time).
 _CJK: Final = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _LETTERS: Final = rf"[^\W\d_{_CJK}]+"
-_PIECE: Final = re.compile(
-    r"(?P<contraction>'(?:s|t|re|ve|m|ll|d)\b)"
-    rf"|(?P<cjk>[{_CJK}])"
-    rf"|(?P<word>(?:[^\r\n\w]|_)?{_LETTERS})"
-    r"|(?P<digits>\d{1,3})"
-    r"|(?P<punct> ?(?:[^\s\w]|_)+[\r\n]*)"
-    r"|(?P<newlines>\s*[\r\n]+)"
-    r"|(?P<spaces>\s+(?!\S)|\s+)"
-)
-"""tiktoken's ``cl100k`` pre-split (a letter run may bring one leading non-letter, digits go three at a
-time, punctuation runs keep one leading space), with CJK characters one piece each."""
+
+
+@functools.cache
+def _pieces() -> re.Pattern[str]:
+    """The pre-split pieces in the order tried: tiktoken's ``cl100k`` pre-split (a letter run may bring
+    one leading non-letter, digits go three at a time, punctuation runs keep one leading space), with
+    CJK characters one piece each."""
+    # Compiled on first use: its Unicode classes take milliseconds to compile, which every import would pay.
+    return re.compile(
+        r"(?P<contraction>'(?:s|t|re|ve|m|ll|d)\b)"
+        rf"|(?P<cjk>[{_CJK}])"
+        rf"|(?P<word>(?:[^\r\n\w]|_)?{_LETTERS})"
+        r"|(?P<digits>\d{1,3})"
+        r"|(?P<punct> ?(?:[^\s\w]|_)+[\r\n]*)"
+        r"|(?P<newlines>\s*[\r\n]+)"
+        r"|(?P<spaces>\s+(?!\S)|\s+)"
+    )
+
 
 WORD_LETTERS_PER_TOKEN: Final = 6.0
 """Letters of a long ASCII word per token (a word up to ``SHORT_WORD`` letters is one token)."""
@@ -82,7 +89,7 @@ def estimate_text_tokens(text: str) -> int:
     3
     """
     total = 0.0
-    for match in _PIECE.finditer(text):
+    for match in _pieces().finditer(text):
         kind, piece = match.lastgroup, match.group()
         if kind == "word":
             letters = piece if piece[0].isalpha() else piece[1:]

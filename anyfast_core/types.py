@@ -50,7 +50,7 @@ ALLOWED: dict[str, str] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class Thinking(_Strict):
@@ -61,7 +61,7 @@ class Thinking(_Strict):
 
 
 class FunctionDefinition(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
     description: str | None = None
@@ -95,7 +95,7 @@ class FunctionDefinition(BaseModel):
 class Tool(BaseModel):
     """A function tool; other tool types (e.g. MCP) pass through with their own fields."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
     type: str = "function"
     function: FunctionDefinition | None = None
@@ -130,7 +130,7 @@ class RequestParams(BaseModel):
     messages) by the same rules as a whole :class:`ChatRequest`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: Annotated[str, Field(min_length=1, strict=True)]
     thinking: Thinking | None = None
@@ -348,7 +348,7 @@ def _short_repr(value: Any) -> str:
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class FunctionCall(_Lenient):
