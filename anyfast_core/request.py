@@ -20,11 +20,14 @@ False
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from anyfast_core.errors import InvalidParameterError
 from anyfast_core.structured import schema_in_prompt
@@ -328,18 +331,32 @@ def usage_wanted(request: ChatRequest) -> bool:
     return request.stream_options is None or request.stream_options.include_usage
 
 
-def split_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Parameters (:data:`PARAMETERS`: documented request fields, validated, and call options) apart
-    from the others (sent as given in ``extra_body``), for a model's bag of more request fields.
+def model_settings(
+    model: BaseModel, more: Mapping[str, Any], extra_body: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A framework model's settings and extra body in the core's terms, for :func:`build_request` and
+    :func:`check_settings`: its fields named like a parameter (:data:`PARAMETERS`), with the parameters
+    among ``more`` (its bag of more request fields) over them; the rest of ``more`` goes in the extra
+    body, over ``extra_body``.
 
-    >>> split_params({"temperature": 0.5, "top_k": 3})
-    ({'temperature': 0.5}, {'top_k': 3})
+    >>> from pydantic import BaseModel
+    >>> class Model(BaseModel):
+    ...     model: str = "glm-5.2"
+    ...     temperature: float | None = None
+    ...     verbose: bool = False
+    >>> model_settings(Model(), {"temperature": 0.5, "top_k": 3})
+    ({'model': 'glm-5.2', 'temperature': 0.5}, {'top_k': 3})
     """
-    fields: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, value in params.items():
-        (fields if key in PARAMETERS else extra)[key] = value
-    return fields, extra
+    settings = {name: getattr(model, name) for name in _parameter_fields(type(model))}
+    extra = dict(extra_body or {})
+    for key, value in more.items():
+        (settings if key in PARAMETERS else extra)[key] = value
+    return settings, extra
+
+
+@functools.cache
+def _parameter_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(name for name in cls.model_fields if name in PARAMETERS)
 
 
 def tool_choice_on_wire(choice: str) -> str | dict[str, Any]:

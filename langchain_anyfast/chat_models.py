@@ -29,7 +29,7 @@ from anyfast_core.request import (
     WireRequest,
     build_request,
     check_settings,
-    split_params,
+    model_settings,
     thinking_param,
     with_unknown_settings_moved,
 )
@@ -403,21 +403,8 @@ class ChatAnyFast(BaseChatModel):
     # ------------------------------------------------------------------ the payload builder
 
     def _request_settings(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The model's settings and extra body in the core's terms (see :func:`build_request`)."""
-        documented, extra = split_params(self.model_kwargs)
-        settings = {
-            "model": self.model,
-            "thinking": self.thinking,
-            "reasoning_effort": self.reasoning_effort,
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "stop": self.stop,
-            "tool_stream": self.tool_stream,
-            "stream_usage": self.stream_usage,
-            **documented,
-        }
-        return settings, {**(self.extra_body or {}), **extra}
+        """The model's settings and extra body in the core's terms (see :func:`model_settings`)."""
+        return model_settings(self, self.model_kwargs, self.extra_body)
 
     def _build_request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, stream: bool, kwargs: dict[str, Any]

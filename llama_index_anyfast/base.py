@@ -45,7 +45,7 @@ from anyfast_core.request import (
     WireRequest,
     build_request,
     check_settings,
-    split_params,
+    model_settings,
     thinking_param,
     with_unknown_settings_moved,
 )
@@ -299,19 +299,8 @@ class AnyFast(FunctionCallingLLM):
     # ----------------------------------------------------------------------- requests
 
     def _request_settings(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The model's settings and extra body in the core's terms (see :func:`build_request`)."""
-        documented, extra_body = split_params(self.additional_kwargs)
-        settings = {
-            "model": self.model,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_tokens": self.max_tokens,
-            "stop": self.stop,
-            "thinking": self.thinking,
-            "reasoning_effort": self.reasoning_effort,
-            **documented,
-        }
-        return settings, extra_body
+        """The model's settings and extra body in the core's terms (see :func:`model_settings`)."""
+        return model_settings(self, self.additional_kwargs)
 
     def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], stream: bool) -> ChatRequest:
         """The core's request for this call (:func:`~anyfast_core.request.build_request`): the model's
