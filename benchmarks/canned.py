@@ -91,24 +91,12 @@ def tool_chunks() -> list[dict[str, Any]]:
 
 def completion() -> dict[str, Any]:
     """The non-streaming answer: reasoning and content of a few hundred words, with usage."""
-    return {
-        "id": COMPLETION_ID,
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": MODEL,
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {
-                    "role": "assistant",
-                    "reasoning_content": "".join(_word(i) for i in range(300)).strip(),
-                    "content": "".join(_word(i) for i in range(150)).strip(),
-                },
-            }
-        ],
-        "usage": _usage(450),
+    message = {
+        "role": "assistant",
+        "reasoning_content": "".join(_word(i) for i in range(300)).strip(),
+        "content": "".join(_word(i) for i in range(150)).strip(),
     }
+    return _completion(message, _usage(450))
 
 
 SHORT_ANSWER = "billing"
@@ -116,13 +104,19 @@ SHORT_ANSWER = "billing"
 
 def short_completion() -> dict[str, Any]:
     """The throughput benchmark's answer: a one-word label with usage, no reasoning."""
+    message = {"role": "assistant", "content": SHORT_ANSWER}
+    return _completion(message, {"prompt_tokens": 24, "completion_tokens": 1, "total_tokens": 25})
+
+
+def _completion(message: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
+    """A whole answer around ``message``, finished with ``stop``."""
     return {
         "id": COMPLETION_ID,
         "object": "chat.completion",
         "created": CREATED,
         "model": MODEL,
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": SHORT_ANSWER}}],
-        "usage": {"prompt_tokens": 24, "completion_tokens": 1, "total_tokens": 25},
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        "usage": usage,
     }
 
 

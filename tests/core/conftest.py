@@ -5,14 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 # Test modules import the helpers as a plain module (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from core_support import Harness, Reply, Server
+from core_support import Harness
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -23,11 +22,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def harness(mode: str) -> Callable[..., Harness]:
     """``harness(*replies, **client_kwargs)``: a scripted server and a client of the current mode."""
-
-    def make(*replies: Reply, **client_kwargs: Any) -> Harness:
-        return Harness(mode, Server(*replies), **client_kwargs)
-
-    return make
+    return Harness.maker(mode)
 
 
 @pytest.fixture(autouse=True)

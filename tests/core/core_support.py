@@ -166,6 +166,11 @@ class Harness:
         client_kwargs.setdefault("base_url", "https://anyfast.test/v1")
         self.client_kwargs = client_kwargs
 
+    @classmethod
+    def maker(cls, mode: str) -> Callable[..., Harness]:
+        """``make(*replies, **client_kwargs)``: a scripted server answering ``replies`` and a client of ``mode``."""
+        return lambda *replies, **client_kwargs: cls(mode, Server(*replies), **client_kwargs)
+
     def client(self) -> AnyFastClient | AsyncAnyFastClient:
         if self.real:
             cls = AnyFastClient if self.mode == "sync" else AsyncAnyFastClient

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from core.core_support import KEY as CORE_KEY
-from core.core_support import Body, Harness, Server, chunk, json_response, request, sse, sse_response
+from core.core_support import Body, Harness, chunk, json_response, request, sse, sse_response
 from reliability_support import ADAPTERS, MODES, Adapter, Mode, ask, core_client_of, make_model, uid
 from testkit import exception_chain as chain
 
@@ -383,11 +383,7 @@ def client_mode(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def harness(client_mode: str) -> Callable[..., Harness]:
     """``harness(*replies, **client_kwargs)``: a scripted server and a core client of ``client_mode``."""
-
-    def make(*replies: Any, **client_kwargs: Any) -> Harness:
-        return Harness(client_mode, Server(*replies), **client_kwargs)
-
-    return make
+    return Harness.maker(client_mode)
 
 
 def assert_no_key(exc: BaseException) -> None:
